@@ -1,0 +1,172 @@
+// Package tip defines the tip event that travels between tipline's stages: its schema and
+// version, and the closed lists of categories, offices and sources.
+package tip
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// SchemaVersion is the version of the JSON event written by this build. Readers accept events of
+// this version and older; a newer version is refused rather than half understood.
+const SchemaVersion = 1
+
+// Tip is the event carried on every Kafka topic. It never holds the reporter's identity in clear
+// text: see Reporter.
+type Tip struct {
+	Version    int       `json:"v"`
+	ID         string    `json:"id"` // ULID: sorts by time of receipt
+	ReceivedAt time.Time `json:"received_at"`
+	Source     Source    `json:"source"`
+	// SourceRef locates the tip in its channel (mailbox and UID, scan file name, form receipt
+	// lookup key). It never names the reporter.
+	SourceRef string  `json:"source_ref,omitempty"`
+	Office    Office  `json:"office,omitempty"` // empty until routed, unless the channel knows it
+	Routing   Routing `json:"routing"`
+	Text      string  `json:"text"`
+	Details   Details `json:"details,omitzero"`
+	// Original is the archived submission exactly as the channel handed it over.
+	Original    *Attachment  `json:"original,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	Reporter    Reporter     `json:"reporter"`
+	Verdict     *Verdict     `json:"verdict,omitempty"`
+	Entities    []Entity     `json:"entities,omitempty"`
+}
+
+// Routing records which office a tip goes to and why, so an analyst can check it.
+type Routing struct {
+	Reason RoutingReason `json:"reason,omitempty"`
+	Detail string        `json:"detail,omitempty"` // e.g. the place or mailbox that decided
+}
+
+// Details are the structured fields the citizen form asks for (seed, part 二).
+type Details struct {
+	CategoryHint string   `json:"category_hint,omitempty"`
+	Place        string   `json:"place,omitempty"`
+	OccurredAt   string   `json:"occurred_at,omitempty"`
+	Suspects     []string `json:"suspects,omitempty"`
+	URLs         []string `json:"urls,omitempty"`
+	Apps         []string `json:"apps,omitempty"`
+	Accounts     []string `json:"accounts,omitempty"`
+	Phones       []string `json:"phones,omitempty"`
+}
+
+// Reporter says only whether the reporter chose anonymity and whether identity data exists; the
+// identity itself stays in the archive (sealed by the web-form issue), never on the bus.
+type Reporter struct {
+	Anonymous   bool `json:"anonymous"`
+	HasIdentity bool `json:"has_identity"`
+}
+
+// Attachment is an archived file: the original submission or evidence attached to it.
+type Attachment struct {
+	Name      string `json:"name,omitempty"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+	SHA256    string `json:"sha256"`
+	Ref       string `json:"ref"` // archive reference
+}
+
+// Verdict is the classifier's decision, with enough detail that an analyst sees why.
+type Verdict struct {
+	Category     Category `json:"category"`
+	Score        float64  `json:"score"`
+	RunnerUp     Category `json:"runner_up,omitempty"`
+	Matches      []Match  `json:"matches,omitempty"`
+	RulesVersion string   `json:"rules_version"`
+}
+
+// Match is one rule term found in the text; Start and End are byte offsets into Tip.Text.
+type Match struct {
+	Term     string   `json:"term"`
+	Category Category `json:"category"`
+	Weight   float64  `json:"weight"`
+	Start    int      `json:"start"`
+	End      int      `json:"end"`
+}
+
+// Entity is something the tip names that can link it to other tips.
+type Entity struct {
+	Kind  string `json:"kind"` // phone, url, domain, app, account, qq, wechat, bank_card, amount
+	Value string `json:"value"`
+	Start int    `json:"start,omitempty"`
+	End   int    `json:"end,omitempty"`
+}
+
+// IDs makes time-ordered tip ids. ULIDs from one generator are strictly increasing even within a
+// millisecond, so ids also order tips received by one process.
+type IDs struct {
+	mu      sync.Mutex
+	entropy *ulid.MonotonicEntropy
+}
+
+// NewIDs returns an id generator seeded from crypto/rand.
+func NewIDs() *IDs { return &IDs{entropy: ulid.Monotonic(rand.Reader, 0)} }
+
+// New returns a new id for a tip received at t.
+func (g *IDs) New(t time.Time) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(t), g.entropy).String()
+}
+
+// ValidID reports whether s is a well-formed tip id.
+func ValidID(s string) bool {
+	_, err := ulid.ParseStrict(s)
+	return err == nil
+}
+
+var (
+	// ErrVersion means the event was written by a newer tipline than this one.
+	ErrVersion = errors.New("tip: unsupported schema version")
+)
+
+// Validate checks the invariants every stage relies on.
+func (t *Tip) Validate() error {
+	switch {
+	case t.Version < 1 || t.Version > SchemaVersion:
+		return fmt.Errorf("%w: %d", ErrVersion, t.Version)
+	case !ValidID(t.ID):
+		return fmt.Errorf("tip: invalid id %q", t.ID)
+	case t.ReceivedAt.IsZero():
+		return errors.New("tip: missing received_at")
+	case !t.Source.Valid():
+		return fmt.Errorf("tip: unknown source %q", t.Source)
+	case t.Office != "" && !t.Office.Valid():
+		return fmt.Errorf("tip: unknown office %q", t.Office)
+	case !utf8.ValidString(t.Text):
+		return errors.New("tip: text is not valid UTF-8")
+	case t.Verdict != nil && !t.Verdict.Category.Valid():
+		return fmt.Errorf("tip: unknown category %q", t.Verdict.Category)
+	}
+	return nil
+}
+
+// Marshal encodes t as the versioned JSON event.
+func Marshal(t *Tip) ([]byte, error) {
+	t.Version = SchemaVersion
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("tip: encode %s: %w", t.ID, err)
+	}
+	return b, nil
+}
+
+// Unmarshal decodes and validates an event.
+func Unmarshal(b []byte) (*Tip, error) {
+	var t Tip
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("tip: decode: %w", err)
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
