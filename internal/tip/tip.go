@@ -124,8 +124,12 @@ func ValidID(s string) bool {
 }
 
 var (
+	// ErrMalformed means the bytes are not a tip event at all.
+	ErrMalformed = errors.New("tip: malformed event")
+	// ErrInvalid means a tip event breaks an invariant.
+	ErrInvalid = errors.New("tip: invalid event")
 	// ErrVersion means the event was written by a newer tipline than this one.
-	ErrVersion = errors.New("tip: unsupported schema version")
+	ErrVersion = fmt.Errorf("%w: unsupported schema version", ErrInvalid)
 )
 
 // Validate checks the invariants every stage relies on.
@@ -134,17 +138,17 @@ func (t *Tip) Validate() error {
 	case t.Version < 1 || t.Version > SchemaVersion:
 		return fmt.Errorf("%w: %d", ErrVersion, t.Version)
 	case !ValidID(t.ID):
-		return fmt.Errorf("tip: invalid id %q", t.ID)
+		return fmt.Errorf("%w: id %q", ErrInvalid, t.ID)
 	case t.ReceivedAt.IsZero():
-		return errors.New("tip: missing received_at")
+		return fmt.Errorf("%w: missing received_at", ErrInvalid)
 	case !t.Source.Valid():
-		return fmt.Errorf("tip: unknown source %q", t.Source)
+		return fmt.Errorf("%w: unknown source %q", ErrInvalid, t.Source)
 	case t.Office != "" && !t.Office.Valid():
-		return fmt.Errorf("tip: unknown office %q", t.Office)
+		return fmt.Errorf("%w: unknown office %q", ErrInvalid, t.Office)
 	case !utf8.ValidString(t.Text):
-		return errors.New("tip: text is not valid UTF-8")
+		return fmt.Errorf("%w: text is not valid UTF-8", ErrInvalid)
 	case t.Verdict != nil && !t.Verdict.Category.Valid():
-		return fmt.Errorf("tip: unknown category %q", t.Verdict.Category)
+		return fmt.Errorf("%w: unknown category %q", ErrInvalid, t.Verdict.Category)
 	}
 	return nil
 }
@@ -163,7 +167,7 @@ func Marshal(t *Tip) ([]byte, error) {
 func Unmarshal(b []byte) (*Tip, error) {
 	var t Tip
 	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, fmt.Errorf("tip: decode: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if err := t.Validate(); err != nil {
 		return nil, err

@@ -1,0 +1,84 @@
+package classify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Consumer delivers batches of messages to a handler until its context ends.
+type Consumer interface {
+	Run(ctx context.Context, h bus.Handler) error
+}
+
+// Publisher writes messages and returns once they are acknowledged.
+type Publisher interface {
+	Write(ctx context.Context, msgs ...bus.Message) error
+}
+
+// Stage reads raw tips, classifies and routes them, and publishes them to the classified topic.
+type Stage struct {
+	in      Consumer
+	out     Publisher
+	topic   string
+	cls     *Classifier
+	metrics *metrics.Metrics
+	log     *slog.Logger
+}
+
+// NewStage wires the classify stage. topic is the classified topic it publishes to.
+func NewStage(in Consumer, out Publisher, topic string, cls *Classifier, m *metrics.Metrics, log *slog.Logger) *Stage {
+	return &Stage{in: in, out: out, topic: topic, cls: cls, metrics: m, log: log}
+}
+
+// Run classifies until ctx is cancelled.
+func (s *Stage) Run(ctx context.Context) error {
+	s.log.Info("classify stage started", "rules_version", s.cls.RulesVersion())
+	return s.in.Run(ctx, s.Handle)
+}
+
+// Handle classifies a batch and publishes the results in one acknowledged write. Messages that
+// are not valid tip events are rejected to the dead-letter topic. Classifying is deterministic,
+// so a redelivered tip is published again unchanged and the indexer overwrites it with itself.
+func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, error) {
+	start := time.Now()
+	var rejects []bus.Reject
+	out := make([]bus.Message, 0, len(msgs))
+	tips := make([]*tip.Tip, 0, len(msgs))
+	for i, m := range msgs {
+		t, err := tip.Unmarshal(m.Value)
+		if err != nil {
+			reason := bus.ReasonInvalid
+			if errors.Is(err, tip.ErrMalformed) {
+				reason = bus.ReasonDecode
+			}
+			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: err})
+			continue
+		}
+		v := s.cls.Classify(t.Text)
+		t.Verdict = &v
+		Route(t)
+		b, err := tip.Marshal(t)
+		if err != nil {
+			rejects = append(rejects, bus.Reject{Index: i, Reason: bus.ReasonInvalid, Err: err})
+			continue
+		}
+		out = append(out, bus.Message{Topic: s.topic, Key: []byte(t.ID), Value: b})
+		tips = append(tips, t)
+	}
+	if err := s.out.Write(ctx, out...); err != nil {
+		return nil, fmt.Errorf("classify: publish: %w", err)
+	}
+	for _, t := range tips {
+		s.metrics.Classified.WithLabelValues(string(t.Office), string(t.Verdict.Category)).Inc()
+	}
+	s.metrics.StageMessages.WithLabelValues(metrics.StageClassify).Add(float64(len(msgs)))
+	s.metrics.StageSeconds.WithLabelValues(metrics.StageClassify).Observe(time.Since(start).Seconds())
+	return rejects, nil
+}

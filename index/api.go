@@ -1,0 +1,117 @@
+package index
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// API serves search and tip detail to analysts.
+type API struct {
+	idx *Index
+	log *slog.Logger
+}
+
+// NewAPI returns the analyst API over idx.
+func NewAPI(idx *Index, log *slog.Logger) *API { return &API{idx: idx, log: log} }
+
+// Register adds the API's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/search", a.search)
+	mux.HandleFunc("GET /api/v1/tips/{id}", a.tip)
+}
+
+func (a *API) search(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	q := Query{
+		Text:     v.Get("q"),
+		Category: tip.Category(v.Get("category")),
+		Office:   tip.Office(v.Get("office")),
+		Source:   tip.Source(v.Get("source")),
+		Sort:     v.Get("sort"),
+	}
+	var err error
+	if q.From, err = parseTime(v.Get("from"), false); err != nil {
+		writeError(w, http.StatusBadRequest, "from: "+err.Error())
+		return
+	}
+	if q.To, err = parseTime(v.Get("to"), true); err != nil {
+		writeError(w, http.StatusBadRequest, "to: "+err.Error())
+		return
+	}
+	for name, dst := range map[string]*int{"page": &q.Page, "size": &q.Size} {
+		if s := v.Get(name); s != "" {
+			if *dst, err = strconv.Atoi(s); err != nil {
+				writeError(w, http.StatusBadRequest, name+" must be a number")
+				return
+			}
+		}
+	}
+	res, err := a.idx.Search(r.Context(), q)
+	if errors.Is(err, ErrBadQuery) {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err != nil {
+		a.log.Error("search failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "search failed")
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (a *API) tip(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !tip.ValidID(id) {
+		writeError(w, http.StatusNotFound, "no such tip")
+		return
+	}
+	t, err := a.idx.Get(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no such tip")
+		return
+	}
+	if err != nil {
+		a.log.Error("tip lookup failed", "id", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "lookup failed")
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// chinaTime is the offices' time zone (UTC+8 all year): a plain date means a day in Liuzhou.
+var chinaTime = time.FixedZone("CST", 8*60*60)
+
+// parseTime accepts RFC 3339 or a plain date; a plain "to" date means the end of that day.
+func parseTime(s string, endOfDay bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	t, err := time.ParseInLocation(time.DateOnly, s, chinaTime)
+	if err != nil {
+		return time.Time{}, errors.New("want a date (2026-01-31) or an RFC 3339 time")
+	}
+	if endOfDay {
+		t = t.Add(24*time.Hour - time.Nanosecond)
+	}
+	return t, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

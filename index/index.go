@@ -1,0 +1,188 @@
+// Package index makes tips searchable: the Bleve mapping, the indexer stage and the search API.
+// It is the only package that imports Bleve.
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/cjk" // registers the "cjk" analyzer
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Field names in the index.
+const (
+	fieldText       = "text"
+	fieldCategory   = "category"
+	fieldOffice     = "office"
+	fieldSource     = "source"
+	fieldReceivedAt = "received_at"
+	fieldEntities   = "entities"
+	fieldTerms      = "terms"
+	fieldScore      = "score"
+	fieldEvent      = "event" // the whole tip event, stored only, for the detail view
+)
+
+// Index is the Bleve index of tips, keyed by tip id.
+type Index struct {
+	b bleve.Index
+}
+
+// Open opens the index in dir, creating it with the current mapping if it does not exist.
+func Open(dir string) (*Index, error) {
+	b, err := bleve.Open(dir)
+	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+			return nil, fmt.Errorf("index: create %s: %w", dir, err)
+		}
+		b, err = bleve.New(dir, newMapping())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("index: open %s: %w", dir, err)
+	}
+	return &Index{b: b}, nil
+}
+
+// Close flushes and closes the index.
+func (x *Index) Close() error { return x.b.Close() }
+
+// Count is the number of documents in the index.
+func (x *Index) Count() (uint64, error) { return x.b.DocCount() }
+
+// newMapping: text fields go through Bleve's cjk analyzer (bigrams of Han characters, so
+// Chinese phrases match without a dictionary) with term vectors for phrases and highlights;
+// codes are single keyword terms for filters and facets.
+func newMapping() mapping.IndexMapping {
+	text := bleve.NewTextFieldMapping()
+	text.Analyzer = "cjk"
+	text.Store = true
+	text.IncludeTermVectors = true
+
+	keyword := bleve.NewKeywordFieldMapping()
+	keyword.Store = true
+	keyword.IncludeInAll = false
+
+	date := bleve.NewDateTimeFieldMapping()
+	date.Store = true
+	date.IncludeInAll = false
+
+	num := bleve.NewNumericFieldMapping()
+	num.Store = true
+	num.IncludeInAll = false
+
+	stored := bleve.NewTextFieldMapping()
+	stored.Index = false
+	stored.Store = true
+	stored.IncludeInAll = false
+	stored.DocValues = false
+
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(fieldText, text)
+	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldEntities, fieldTerms} {
+		doc.AddFieldMappingsAt(f, keyword)
+	}
+	doc.AddFieldMappingsAt(fieldReceivedAt, date)
+	doc.AddFieldMappingsAt(fieldScore, num)
+	doc.AddFieldMappingsAt(fieldEvent, stored)
+
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = "cjk"
+	// Words without a field name in a query search the tip's text.
+	m.DefaultField = fieldText
+	return m
+}
+
+func document(t *tip.Tip, event []byte) map[string]any {
+	d := map[string]any{
+		fieldText:       t.Text,
+		fieldOffice:     string(t.Office),
+		fieldSource:     string(t.Source),
+		fieldReceivedAt: t.ReceivedAt,
+		fieldEvent:      string(event),
+	}
+	if t.Verdict != nil {
+		d[fieldCategory] = string(t.Verdict.Category)
+		d[fieldScore] = t.Verdict.Score
+		var terms []string
+		for _, m := range t.Verdict.Matches {
+			terms = append(terms, m.Term)
+		}
+		d[fieldTerms] = terms
+	}
+	var ents []string
+	for _, e := range t.Entities {
+		ents = append(ents, e.Kind+":"+e.Value)
+	}
+	d[fieldEntities] = ents
+	return d
+}
+
+// Put indexes tips in one batch, replacing any earlier version of each. When it returns, the
+// batch is on disk (scorch waits for persistence unless told otherwise).
+func (x *Index) Put(tips []*tip.Tip, events [][]byte) error {
+	b := x.b.NewBatch()
+	for i, t := range tips {
+		if err := b.Index(t.ID, document(t, events[i])); err != nil {
+			return fmt.Errorf("index: document %s: %w", t.ID, err)
+		}
+	}
+	if err := x.b.Batch(b); err != nil {
+		return fmt.Errorf("index: batch of %d: %w", len(tips), err)
+	}
+	return nil
+}
+
+// Has returns the subset of ids that are in the index.
+func (x *Index) Has(ctx context.Context, ids []string) (map[string]bool, error) {
+	found := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return found, nil
+	}
+	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
+	res, err := x.b.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("index: lookup %d ids: %w", len(ids), err)
+	}
+	for _, h := range res.Hits {
+		found[h.ID] = true
+	}
+	return found, nil
+}
+
+// Get returns the stored tip event for id, or ErrNotFound.
+func (x *Index) Get(ctx context.Context, id string) (*tip.Tip, error) {
+	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery([]string{id}), 1, 0, false)
+	req.Fields = []string{fieldEvent}
+	res, err := x.b.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("index: get %s: %w", id, err)
+	}
+	if len(res.Hits) == 0 {
+		return nil, ErrNotFound
+	}
+	ev, _ := res.Hits[0].Fields[fieldEvent].(string)
+	t, err := tip.Unmarshal([]byte(ev))
+	if err != nil {
+		return nil, fmt.Errorf("index: get %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// ErrNotFound is returned by Get for an unknown id.
+var ErrNotFound = errors.New("index: tip not found")
+
+// receivedAt reads a stored date field.
+func receivedAt(v any) time.Time {
+	s, _ := v.(string)
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}

@@ -1,0 +1,207 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+var ids = tip.NewIDs()
+
+func newTip(text string, cat tip.Category, office tip.Office, at time.Time) *tip.Tip {
+	return &tip.Tip{Version: tip.SchemaVersion, ID: ids.New(at), ReceivedAt: at, Source: tip.SourceWeb, Office: office,
+		Routing: tip.Routing{Reason: tip.RouteForm}, Text: text,
+		Verdict: &tip.Verdict{Category: cat, Score: 4, RulesVersion: "test"}}
+}
+
+func messages(t *testing.T, tips ...*tip.Tip) []bus.Message {
+	t.Helper()
+	var out []bus.Message
+	for _, tp := range tips {
+		b, err := tip.Marshal(tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, bus.Message{Key: []byte(tp.ID), Value: b})
+	}
+	return out
+}
+
+func fixture(t *testing.T) (*Index, *Stage, *metrics.Metrics, []*tip.Tip) {
+	t.Helper()
+	idx, err := Open(t.TempDir() + "/index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	m := metrics.New(prometheus.NewRegistry(), nil)
+	st := NewStage(nil, idx, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	day := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	tips := []*tip.Tip{
+		newTip("网友约我裸聊，录屏以后敲诈我五千元", tip.Sextortion, tip.Liunan, day),
+		newTip("714高炮平台收砍头息，逾期后爆通讯录", tip.PredatoryLoan, tip.City, day.Add(24*time.Hour)),
+		newTip("有人雇水军在网上控评 <script>alert(1)</script>", tip.TrollArmy, tip.Liunan, day.Add(48*time.Hour)),
+	}
+	if _, err := st.Handle(context.Background(), messages(t, tips...)); err != nil {
+		t.Fatal(err)
+	}
+	return idx, st, m, tips
+}
+
+func TestSearch(t *testing.T) {
+	idx, _, _, tips := fixture(t)
+	tests := []struct {
+		name string
+		q    Query
+		want []string
+	}{
+		{"a Chinese phrase", Query{Text: `"砍头息"`}, []string{tips[1].ID}},
+		{"plain Chinese words", Query{Text: "裸聊敲诈"}, []string{tips[0].ID}},
+		{"filter by office, newest first", Query{Office: tip.Liunan}, []string{tips[2].ID, tips[0].ID}},
+		{"filter by category", Query{Category: tip.PredatoryLoan}, []string{tips[1].ID}},
+		{"date range", Query{From: tips[1].ReceivedAt, To: tips[2].ReceivedAt}, []string{tips[2].ID, tips[1].ID}},
+		{"field syntax", Query{Text: "category:troll_army"}, []string{tips[2].ID}},
+		{"paging", Query{Sort: "date", Page: 2, Size: 1}, []string{tips[1].ID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := idx.Search(context.Background(), tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, h := range res.Hits {
+				got = append(got, h.ID)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("hits %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSearchFacetsHighlightsAndEscapes(t *testing.T) {
+	idx, _, _, tips := fixture(t)
+	res, err := idx.Search(context.Background(), Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 3 || res.Facets["office"]["liunan"] != 2 || res.Facets["category"]["sextortion"] != 1 || res.Facets["source"]["web"] != 3 {
+		t.Errorf("total %d facets %v", res.Total, res.Facets)
+	}
+	res, err = idx.Search(context.Background(), Query{Text: "控评"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 1 || res.Hits[0].ID != tips[2].ID {
+		t.Fatalf("hits %+v", res.Hits)
+	}
+	snip := res.Hits[0].Snippet
+	if !strings.Contains(snip, "<mark>控评</mark>") {
+		t.Errorf("snippet %q does not mark the match", snip)
+	}
+	if strings.Contains(snip, "<script>") || !strings.Contains(snip, "&lt;script&gt;") {
+		t.Errorf("snippet %q does not escape the tip's markup", snip)
+	}
+}
+
+func TestHandleIsIdempotentByID(t *testing.T) {
+	idx, st, m, tips := fixture(t)
+	// Redelivery of the same tips, twice in one batch, must neither duplicate nor recount.
+	msgs := messages(t, tips[0], tips[0], tips[1])
+	if _, err := st.Handle(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := idx.Count()
+	if n != 3 {
+		t.Errorf("%d documents, want 3", n)
+	}
+	if got := testutil.ToFloat64(m.Indexed.WithLabelValues("liunan")); got != 2 {
+		t.Errorf("indexed{liunan} = %v, want 2", got)
+	}
+	got, err := idx.Get(context.Background(), tips[0].ID)
+	if err != nil || got.Text != tips[0].Text || got.Verdict.Category != tip.Sextortion {
+		t.Errorf("Get: %+v, %v", got, err)
+	}
+}
+
+func TestHandleRejectsWhatIsNotAClassifiedTip(t *testing.T) {
+	_, st, _, _ := fixture(t)
+	unrouted := newTip("文本", tip.Unclassified, "", time.Now())
+	msgs := append([]bus.Message{{Value: []byte("{not json")}}, messages(t, unrouted)...)
+	rejects, err := st.Handle(context.Background(), msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rejects) != 2 || rejects[0].Reason != bus.ReasonDecode || rejects[1].Reason != bus.ReasonInvalid {
+		t.Errorf("rejects %+v", rejects)
+	}
+}
+
+func TestAPI(t *testing.T) {
+	idx, _, _, tips := fixture(t)
+	mux := http.NewServeMux()
+	NewAPI(idx, slog.New(slog.NewTextHandler(io.Discard, nil))).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	tests := []struct {
+		path   string
+		status int
+		check  func(t *testing.T, body map[string]any)
+	}{
+		{"/api/v1/search?q=%E7%A0%8D%E5%A4%B4%E6%81%AF&office=city", 200, func(t *testing.T, b map[string]any) {
+			hits := b["hits"].([]any)
+			if b["total"].(float64) != 1 || hits[0].(map[string]any)["id"] != tips[1].ID {
+				t.Errorf("body %v", b)
+			}
+		}},
+		{"/api/v1/search?from=2026-03-02&to=2026-03-02", 200, func(t *testing.T, b map[string]any) {
+			if b["total"].(float64) != 1 {
+				t.Errorf("a plain date range should cover that day in UTC+8: %v", b)
+			}
+		}},
+		{"/api/v1/search?office=nowhere", 400, nil},
+		{"/api/v1/search?q=%22unclosed", 400, nil},
+		{"/api/v1/search?page=x", 400, nil},
+		{"/api/v1/tips/" + tips[0].ID, 200, func(t *testing.T, b map[string]any) {
+			if b["text"] != tips[0].Text || b["office"] != "liunan" {
+				t.Errorf("body %v", b)
+			}
+		}},
+		{"/api/v1/tips/01ARZ3NDEKTSV4RRFFQ69G5FAV", 404, nil},
+		{"/api/v1/tips/not-an-id", 404, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %v", resp.StatusCode, tt.status, body)
+			}
+			if tt.status >= 400 && body["error"] == nil {
+				t.Errorf("error response without an error field: %v", body)
+			}
+			if tt.check != nil {
+				tt.check(t, body)
+			}
+		})
+	}
+}

@@ -1,0 +1,170 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Query is an analyst's search.
+type Query struct {
+	Text     string // query string: plain words and phrases search the text; field:value also works
+	Category tip.Category
+	Office   tip.Office
+	Source   tip.Source
+	From, To time.Time // received_at range, inclusive; zero means open
+	Sort     string    // "relevance" (default when Text is set) or "date" (newest first)
+	Page     int       // from 1
+	Size     int       // hits per page
+}
+
+// Limits on paging, so one request cannot ask for the whole index.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+	maxOffset       = 10000
+)
+
+// ErrBadQuery wraps problems with the query itself (shown to the analyst).
+var ErrBadQuery = errors.New("bad query")
+
+// Result is one page of hits with counted facets over all matching tips.
+type Result struct {
+	Total  uint64                    `json:"total"`
+	Page   int                       `json:"page"`
+	Size   int                       `json:"size"`
+	Hits   []Hit                     `json:"hits"`
+	Facets map[string]map[string]int `json:"facets"`
+	TookMS float64                   `json:"took_ms"`
+}
+
+// Hit is one matching tip. Snippet is HTML: the tip's own text is escaped and the matched words
+// are wrapped in <mark>.
+type Hit struct {
+	ID         string    `json:"id"`
+	Category   string    `json:"category"`
+	Office     string    `json:"office"`
+	Source     string    `json:"source"`
+	ReceivedAt time.Time `json:"received_at"`
+	Score      float64   `json:"score"`
+	Snippet    string    `json:"snippet"`
+}
+
+// Search runs q.
+func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
+	if err := q.normalize(); err != nil {
+		return nil, err
+	}
+	var must []query.Query
+	if strings.TrimSpace(q.Text) == "" {
+		must = append(must, bleve.NewMatchAllQuery())
+	} else {
+		qs := bleve.NewQueryStringQuery(q.Text)
+		if _, err := qs.Parse(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadQuery, err)
+		}
+		must = append(must, qs)
+	}
+	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source)} {
+		if v != "" {
+			tq := bleve.NewTermQuery(v)
+			tq.SetField(field)
+			must = append(must, tq)
+		}
+	}
+	if !q.From.IsZero() || !q.To.IsZero() {
+		yes := true
+		dq := bleve.NewDateRangeInclusiveQuery(q.From, q.To, &yes, &yes)
+		dq.SetField(fieldReceivedAt)
+		must = append(must, dq)
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Size, (q.Page-1)*q.Size, false)
+	req.Fields = []string{fieldCategory, fieldOffice, fieldSource, fieldReceivedAt, fieldText}
+	req.Highlight = bleve.NewHighlightWithStyle("html")
+	req.Highlight.AddField(fieldText)
+	req.AddFacet(fieldCategory, bleve.NewFacetRequest(fieldCategory, len(tip.AllCategories())))
+	req.AddFacet(fieldOffice, bleve.NewFacetRequest(fieldOffice, len(tip.Offices())))
+	req.AddFacet(fieldSource, bleve.NewFacetRequest(fieldSource, len(tip.Sources())))
+	if q.Sort == "date" {
+		req.SortBy([]string{"-" + fieldReceivedAt, "-_id"})
+	} else {
+		req.SortBy([]string{"-_score", "-" + fieldReceivedAt, "-_id"})
+	}
+	res, err := x.b.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	out := &Result{Total: res.Total, Page: q.Page, Size: q.Size, Hits: []Hit{}, Facets: map[string]map[string]int{},
+		TookMS: float64(res.Took.Microseconds()) / 1000}
+	for _, h := range res.Hits {
+		hit := Hit{ID: h.ID, Score: h.Score, ReceivedAt: receivedAt(h.Fields[fieldReceivedAt])}
+		hit.Category, _ = h.Fields[fieldCategory].(string)
+		hit.Office, _ = h.Fields[fieldOffice].(string)
+		hit.Source, _ = h.Fields[fieldSource].(string)
+		if frags := h.Fragments[fieldText]; len(frags) > 0 {
+			hit.Snippet = frags[0] // the html highlighter escapes the text around its <mark>s
+		} else {
+			text, _ := h.Fields[fieldText].(string)
+			hit.Snippet = html.EscapeString(truncate(text, 160))
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	for name, f := range res.Facets {
+		counts := map[string]int{}
+		for _, t := range f.Terms.Terms() {
+			counts[t.Term] = t.Count
+		}
+		out.Facets[name] = counts
+	}
+	return out, nil
+}
+
+func (q *Query) normalize() error {
+	switch {
+	case q.Category != "" && !q.Category.Valid():
+		return fmt.Errorf("%w: unknown category %q", ErrBadQuery, q.Category)
+	case q.Office != "" && !q.Office.Valid():
+		return fmt.Errorf("%w: unknown office %q", ErrBadQuery, q.Office)
+	case q.Source != "" && !q.Source.Valid():
+		return fmt.Errorf("%w: unknown source %q", ErrBadQuery, q.Source)
+	case q.Sort != "" && q.Sort != "relevance" && q.Sort != "date":
+		return fmt.Errorf("%w: sort must be relevance or date", ErrBadQuery)
+	case !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From):
+		return fmt.Errorf("%w: to is before from", ErrBadQuery)
+	}
+	if q.Sort == "" && strings.TrimSpace(q.Text) == "" {
+		q.Sort = "date"
+	}
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	if q.Size < 1 {
+		q.Size = DefaultPageSize
+	}
+	q.Size = min(q.Size, MaxPageSize)
+	if (q.Page-1)*q.Size > maxOffset {
+		return fmt.Errorf("%w: page too deep; narrow the search", ErrBadQuery)
+	}
+	return nil
+}
+
+func truncate(s string, runes int) string {
+	if utf8.RuneCountInString(s) <= runes {
+		return s
+	}
+	i := 0
+	for n := 0; n < runes; n++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i] + "…"
+}

@@ -1,0 +1,99 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Consumer delivers batches of messages to a handler until its context ends.
+type Consumer interface {
+	Run(ctx context.Context, h bus.Handler) error
+}
+
+// Stage reads classified tips and indexes them in batches. Offsets are committed by the
+// consumer only after Handle returned, that is after the batch is on disk.
+type Stage struct {
+	in      Consumer
+	idx     *Index
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	// OnIndexed, if set, is called with the tips of each batch once they are searchable.
+	OnIndexed func(tips []*tip.Tip, at time.Time)
+}
+
+// NewStage wires the index stage.
+func NewStage(in Consumer, idx *Index, m *metrics.Metrics, log *slog.Logger) *Stage {
+	return &Stage{in: in, idx: idx, metrics: m, log: log}
+}
+
+// Run indexes until ctx is cancelled.
+func (s *Stage) Run(ctx context.Context) error {
+	s.log.Info("index stage started")
+	return s.in.Run(ctx, s.Handle)
+}
+
+// Handle indexes one batch. The tip id is the document id, so a redelivered tip replaces itself
+// and is counted once.
+func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, error) {
+	start := time.Now()
+	var rejects []bus.Reject
+	byID := make(map[string]int, len(msgs))
+	var tips []*tip.Tip
+	var events [][]byte
+	for i, m := range msgs {
+		t, err := tip.Unmarshal(m.Value)
+		if err == nil && (t.Verdict == nil || !t.Office.Valid()) {
+			err = fmt.Errorf("%w: tip %s reached the index unclassified or unrouted", tip.ErrInvalid, t.ID)
+		}
+		if err != nil {
+			reason := bus.ReasonInvalid
+			if errors.Is(err, tip.ErrMalformed) {
+				reason = bus.ReasonDecode
+			}
+			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: err})
+			continue
+		}
+		if j, dup := byID[t.ID]; dup { // the later copy wins, as it would in two batches
+			tips[j], events[j] = t, m.Value
+			continue
+		}
+		byID[t.ID] = len(tips)
+		tips = append(tips, t)
+		events = append(events, m.Value)
+	}
+	if len(tips) == 0 {
+		return rejects, nil
+	}
+	ids := make([]string, len(tips))
+	for i, t := range tips {
+		ids[i] = t.ID
+	}
+	existing, err := s.idx.Has(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.idx.Put(tips, events); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	for _, t := range tips {
+		if existing[t.ID] {
+			continue
+		}
+		s.metrics.Indexed.WithLabelValues(string(t.Office)).Inc()
+		s.metrics.ReceivedToIndexed.Observe(now.Sub(t.ReceivedAt).Seconds())
+	}
+	s.metrics.StageMessages.WithLabelValues(metrics.StageIndex).Add(float64(len(msgs)))
+	s.metrics.StageSeconds.WithLabelValues(metrics.StageIndex).Observe(time.Since(start).Seconds())
+	if s.OnIndexed != nil {
+		s.OnIndexed(tips, now)
+	}
+	return rejects, nil
+}

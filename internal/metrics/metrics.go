@@ -1,0 +1,136 @@
+// Package metrics defines tipline's Prometheus metrics on a registry passed in. Label values come
+// only from closed lists (offices, categories, sources, stages, reasons), and every series that
+// dashboards and alerts compare exists from start at 0, so "no tips from an office" is a value,
+// not a missing series.
+package metrics
+
+import (
+	"runtime/debug"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Unrouted is the office label of a tip whose channel does not know its office yet.
+const Unrouted = "unrouted"
+
+// Stages are the pipeline stages, as metric label values.
+const (
+	StageIngest   = "ingest"
+	StageClassify = "classify"
+	StageIndex    = "index"
+)
+
+// Stages lists every stage label value.
+func Stages() []string { return []string{StageIngest, StageClassify, StageIndex} }
+
+// Metrics holds every metric tipline exports.
+type Metrics struct {
+	Ingested          *prometheus.CounterVec   // office, source
+	IngestRejected    *prometheus.CounterVec   // source, reason: submissions refused before archiving
+	IngestFailed      *prometheus.CounterVec   // source, step: archive or publish failed
+	Classified        *prometheus.CounterVec   // office, category
+	Indexed           *prometheus.CounterVec   // office
+	DeadLettered      *prometheus.CounterVec   // stage, reason
+	StageSeconds      *prometheus.HistogramVec // stage: seconds per batch
+	StageMessages     *prometheus.CounterVec   // stage: messages handled
+	ReceivedToIndexed prometheus.Histogram
+	Reconciled        prometheus.Counter
+}
+
+// New registers tipline's metrics on reg and creates every labelled series at 0.
+func New(reg prometheus.Registerer, rejectReasons []string) *Metrics {
+	f := promauto.With(reg)
+	m := &Metrics{
+		Ingested: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_tips_ingested_total",
+			Help: "Tips archived and published to the raw topic, by office as the channel knows it (or unrouted) and by channel.",
+		}, []string{"office", "source"}),
+		IngestRejected: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_ingest_rejected_total",
+			Help: "Submissions refused as invalid before anything was archived, by channel and reason.",
+		}, []string{"source", "reason"}),
+		IngestFailed: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_ingest_failures_total",
+			Help: "Valid submissions that could not be taken in because the archive or the bus failed, by channel and step.",
+		}, []string{"source", "step"}),
+		Classified: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_tips_classified_total",
+			Help: "Tips classified and routed, by receiving office and category.",
+		}, []string{"office", "category"}),
+		Indexed: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_tips_indexed_total",
+			Help: "Tips made searchable for the first time, by receiving office.",
+		}, []string{"office"}),
+		DeadLettered: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_dlq_total",
+			Help: "Messages written to the dead-letter topic, by stage and reason.",
+		}, []string{"stage", "reason"}),
+		StageSeconds: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tipline_stage_batch_seconds",
+			Help:    "Seconds a stage spent on one batch, side effects included.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}, []string{"stage"}),
+		StageMessages: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_stage_messages_total",
+			Help: "Messages a stage handled (including redeliveries).",
+		}, []string{"stage"}),
+		ReceivedToIndexed: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tipline_received_to_indexed_seconds",
+			Help:    "Seconds from a tip's receipt to its being searchable.",
+			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600},
+		}),
+		Reconciled: f.NewCounter(prometheus.CounterOpts{
+			Name: "tipline_reconciled_total",
+			Help: "Archived tips found missing from the index at start and published again.",
+		}),
+	}
+	version := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		version = bi.Main.Version
+	}
+	f.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tipline_build_info",
+		Help: "Always 1; labels carry the build's version.",
+	}, []string{"version"}).WithLabelValues(version).Set(1)
+
+	for _, s := range tip.Sources() {
+		m.Ingested.WithLabelValues(Unrouted, string(s))
+		for _, r := range rejectReasons {
+			m.IngestRejected.WithLabelValues(string(s), r)
+		}
+		for _, step := range []string{"archive", "publish"} {
+			m.IngestFailed.WithLabelValues(string(s), step)
+		}
+	}
+	for _, o := range tip.Offices() {
+		for _, s := range tip.Sources() {
+			m.Ingested.WithLabelValues(string(o), string(s))
+		}
+		for _, c := range tip.AllCategories() {
+			m.Classified.WithLabelValues(string(o), string(c))
+		}
+		m.Indexed.WithLabelValues(string(o))
+	}
+	for _, st := range Stages() {
+		m.StageSeconds.WithLabelValues(st)
+		m.StageMessages.WithLabelValues(st)
+	}
+	for _, st := range []string{StageClassify, StageIndex} {
+		for _, r := range bus.Reasons() {
+			m.DeadLettered.WithLabelValues(st, r)
+		}
+	}
+	return m
+}
+
+// OfficeLabel is the office label value for o: the code, or Unrouted.
+func OfficeLabel(o tip.Office) string {
+	if o == "" {
+		return Unrouted
+	}
+	return string(o)
+}
