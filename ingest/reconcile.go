@@ -1,0 +1,104 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path"
+	"strings"
+
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Records lists and reads archived tip manifests.
+type Records interface {
+	ListRecords(ctx context.Context, prefix string, fn func(key string) error) error
+	GetRecord(ctx context.Context, key string) ([]byte, error)
+}
+
+// Indexed tells which tip ids are searchable.
+type Indexed interface {
+	Has(ctx context.Context, ids []string) (map[string]bool, error)
+}
+
+// Reconciler publishes again every archived tip that is not in the index: the archive is the
+// system of record, so a crash between archiving and publishing, or a broker that lost its
+// data, loses no tip. Tips still on their way through the pipeline are published twice, which
+// the index absorbs (it is idempotent by tip id).
+type Reconciler struct {
+	records Records
+	index   Indexed
+	pub     Publisher
+	topic   string
+	metrics *metrics.Metrics
+	log     *slog.Logger
+}
+
+// NewReconciler publishes missing tips to topic (the raw topic).
+func NewReconciler(r Records, idx Indexed, pub Publisher, topic string, m *metrics.Metrics, log *slog.Logger) *Reconciler {
+	return &Reconciler{records: r, index: idx, pub: pub, topic: topic, metrics: m, log: log}
+}
+
+const reconcileChunk = 500
+
+// Reconcile makes one pass over the archive and returns how many tips it published again.
+func (r *Reconciler) Reconcile(ctx context.Context) (int, error) {
+	var keys []string
+	var ids []string
+	published, scanned := 0, 0
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		have, err := r.index.Has(ctx, ids)
+		if err != nil {
+			return err
+		}
+		var msgs []bus.Message
+		for i, id := range ids {
+			if have[id] {
+				continue
+			}
+			event, err := r.records.GetRecord(ctx, keys[i])
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, bus.Message{Topic: r.topic, Key: []byte(id), Value: event})
+		}
+		if err := r.pub.Write(ctx, msgs...); err != nil {
+			return err
+		}
+		published += len(msgs)
+		r.metrics.Reconciled.Add(float64(len(msgs)))
+		keys, ids = keys[:0], ids[:0]
+		return nil
+	}
+	err := r.records.ListRecords(ctx, "tips", func(key string) error {
+		id := idFromKey(key)
+		if !tip.ValidID(id) {
+			r.log.Warn("archive record with an unexpected name", "key", key)
+			return nil
+		}
+		scanned++
+		keys, ids = append(keys, key), append(ids, id)
+		if len(ids) >= reconcileChunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return published, fmt.Errorf("ingest: reconcile: %w", err)
+	}
+	r.log.Info("reconciled archive with index", "archived", scanned, "published_again", published)
+	return published, nil
+}
+
+func idFromKey(key string) string {
+	id, _ := strings.CutSuffix(path.Base(key), ".json")
+	return id
+}

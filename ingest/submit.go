@@ -1,0 +1,146 @@
+// Package ingest is the step every channel shares: archive the originals, build the tip event,
+// publish it to the raw topic, and only then let the channel acknowledge its source. The
+// channels live in the sub-packages (webform, and later email and letter).
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Archive stores originals and tip manifests durably.
+type Archive interface {
+	Put(ctx context.Context, r io.Reader) (archive.Object, error)
+	PutRecord(ctx context.Context, key string, data []byte) error
+}
+
+// Publisher writes messages and returns once they are acknowledged.
+type Publisher interface {
+	Write(ctx context.Context, msgs ...bus.Message) error
+}
+
+// Errors a channel tells apart: whatever failed, nothing was acknowledged to the source.
+var (
+	ErrArchive = errors.New("ingest: archive failed")
+	ErrPublish = errors.New("ingest: publish failed")
+)
+
+// File is an original or an attachment as the channel received it.
+type File struct {
+	Name      string
+	MediaType string
+	Body      io.Reader
+}
+
+// Submission is what a channel hands over.
+type Submission struct {
+	// ID and ReceivedAt may be set by a channel that needs the id before submitting (the web form
+	// stores the receipt first); otherwise Submit assigns them.
+	ID         string
+	ReceivedAt time.Time
+
+	Source      tip.Source
+	SourceRef   string
+	Office      tip.Office // as the channel knows it; empty if it does not
+	Routing     tip.Routing
+	Text        string
+	Details     tip.Details
+	Reporter    tip.Reporter
+	Original    File
+	Attachments []File
+}
+
+// Submitter archives and publishes submissions.
+type Submitter struct {
+	archive Archive
+	pub     Publisher
+	topic   string
+	ids     *tip.IDs
+	metrics *metrics.Metrics
+	now     func() time.Time
+}
+
+// NewSubmitter publishes to topic (the raw topic).
+func NewSubmitter(a Archive, pub Publisher, topic string, m *metrics.Metrics) *Submitter {
+	return &Submitter{archive: a, pub: pub, topic: topic, ids: tip.NewIDs(), metrics: m, now: time.Now}
+}
+
+// NewID returns a fresh tip id and receipt time, for channels that need them before Submit.
+func (s *Submitter) NewID() (string, time.Time) {
+	now := s.now().UTC()
+	return s.ids.New(now), now
+}
+
+// ManifestKey is the archive record holding the tip event as ingested; the reconciler
+// publishes it again if the tip never reached the index.
+func ManifestKey(id string, receivedAt time.Time) string {
+	return "tips/" + receivedAt.UTC().Format("2006/01/02") + "/" + id + ".json"
+}
+
+// Submit archives the original and attachments, writes the manifest and publishes the tip.
+// When it returns nil the tip is durable in the archive and acknowledged by Kafka, and the
+// channel may acknowledge its source.
+func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error) {
+	if sub.ID == "" {
+		sub.ID, sub.ReceivedAt = s.NewID()
+	}
+	t := &tip.Tip{
+		Version: tip.SchemaVersion, ID: sub.ID, ReceivedAt: sub.ReceivedAt,
+		Source: sub.Source, SourceRef: sub.SourceRef, Office: sub.Office, Routing: sub.Routing,
+		Text: sub.Text, Details: sub.Details, Reporter: sub.Reporter,
+	}
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	orig, err := s.put(ctx, sub.Original)
+	if err != nil {
+		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: original of %s: %w", ErrArchive, t.ID, err))
+	}
+	t.Original = &orig
+	for _, f := range sub.Attachments {
+		a, err := s.put(ctx, f)
+		if err != nil {
+			return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: attachment of %s: %w", ErrArchive, t.ID, err))
+		}
+		t.Attachments = append(t.Attachments, a)
+	}
+	event, err := tip.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.archive.PutRecord(ctx, ManifestKey(t.ID, t.ReceivedAt), event); err != nil {
+		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: manifest of %s: %w", ErrArchive, t.ID, err))
+	}
+	if err := s.pub.Write(ctx, bus.Message{Topic: s.topic, Key: []byte(t.ID), Value: event}); err != nil {
+		// The manifest is archived: the reconciler publishes it at the next start.
+		return nil, s.fail(sub.Source, "publish", fmt.Errorf("%w: %s: %w", ErrPublish, t.ID, err))
+	}
+	s.metrics.Ingested.WithLabelValues(metrics.OfficeLabel(t.Office), string(t.Source)).Inc()
+	return t, nil
+}
+
+func (s *Submitter) put(ctx context.Context, f File) (tip.Attachment, error) {
+	body := f.Body
+	if body == nil {
+		body = bytes.NewReader(nil)
+	}
+	obj, err := s.archive.Put(ctx, body)
+	if err != nil {
+		return tip.Attachment{}, err
+	}
+	return tip.Attachment{Name: f.Name, MediaType: f.MediaType, Size: obj.Size, SHA256: obj.SHA256, Ref: obj.Ref}, nil
+}
+
+func (s *Submitter) fail(src tip.Source, step string, err error) error {
+	s.metrics.IngestFailed.WithLabelValues(string(src), step).Inc()
+	return err
+}

@@ -1,0 +1,261 @@
+package webform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/tipline/tipline/ingest"
+	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+type recordingPublisher struct {
+	mu   sync.Mutex
+	msgs []bus.Message
+	err  error
+}
+
+func (p *recordingPublisher) Write(_ context.Context, msgs ...bus.Message) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return p.err
+	}
+	p.msgs = append(p.msgs, msgs...)
+	return nil
+}
+
+type fixture struct {
+	srv     *httptest.Server
+	arc     *archive.Local
+	pub     *recordingPublisher
+	metrics *metrics.Metrics
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	arc, err := archive.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := &recordingPublisher{}
+	m := metrics.New(prometheus.NewRegistry(), RejectReasons())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := NewAPI(ingest.NewSubmitter(arc, pub, "tips.raw", m), arc, Limits{}, m, log)
+	mux := http.NewServeMux()
+	api.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &fixture{srv: srv, arc: arc, pub: pub, metrics: m}
+}
+
+func (f *fixture) post(t *testing.T, contentType string, body []byte) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(f.srv.URL+"/api/v1/tips", contentType, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("response is not JSON: %v", err)
+	}
+	return resp.StatusCode, out
+}
+
+func TestSubmitArchivesPublishesAndGivesAReceipt(t *testing.T) {
+	f := newFixture(t)
+	body := `{"text":"有人约我裸聊后敲诈","office":"liunan","anonymous":false,"reporter":{"name":"张三","phone":"13800138000"},"phones":["13900000000"]}`
+	status, out := f.post(t, "application/json; charset=utf-8", []byte(body))
+	if status != http.StatusCreated {
+		t.Fatalf("status %d: %v", status, out)
+	}
+	id, receipt := out["id"].(string), out["receipt"].(string)
+	if !tip.ValidID(id) || len(receipt) != 24 || strings.Count(receipt, "-") != 4 {
+		t.Fatalf("id %q receipt %q", id, receipt)
+	}
+	if len(f.pub.msgs) != 1 || string(f.pub.msgs[0].Key) != id {
+		t.Fatalf("published %d messages", len(f.pub.msgs))
+	}
+	ev, err := tip.Unmarshal(f.pub.msgs[0].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Office != tip.Liunan || ev.Routing.Reason != tip.RouteForm || ev.Reporter.Anonymous || !ev.Reporter.HasIdentity {
+		t.Errorf("event %+v", ev)
+	}
+	// The reporter's identity never travels on the bus.
+	for _, secret := range []string{"张三", "13800138000"} {
+		if bytes.Contains(f.pub.msgs[0].Value, []byte(secret)) {
+			t.Errorf("published event contains reporter data %q", secret)
+		}
+	}
+	// The original submission is archived byte for byte, and the manifest beside it.
+	rc, err := f.arc.Open(context.Background(), ev.Original.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(orig) != body {
+		t.Errorf("archived original differs from the submission")
+	}
+	if _, err := f.arc.GetRecord(context.Background(), ingest.ManifestKey(id, ev.ReceivedAt)); err != nil {
+		t.Errorf("manifest: %v", err)
+	}
+	if got := testutil.ToFloat64(f.metrics.Ingested.WithLabelValues("liunan", "web")); got != 1 {
+		t.Errorf("ingested{liunan,web} = %v", got)
+	}
+
+	// The receipt, typed sloppily, finds the tip's status.
+	sloppy := strings.ToLower(strings.ReplaceAll(receipt, "-", " "))
+	resp, err := http.Get(f.srv.URL + "/api/v1/tips/status?receipt=" + strings.ReplaceAll(sloppy, " ", "%20"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || st["status"] != "received" || st["received_at"] == nil {
+		t.Errorf("status %d %v", resp.StatusCode, st)
+	}
+	// A receipt that differs in its secret part finds nothing.
+	wrong := receipt[:len(receipt)-1] + map[bool]string{true: "0", false: "1"}[receipt[len(receipt)-1] != '0']
+	resp, err = http.Get(f.srv.URL + "/api/v1/tips/status?receipt=" + wrong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("wrong receipt: status %d", resp.StatusCode)
+	}
+}
+
+func TestBadSubmissionsAreRefusedAndNothingIsKept(t *testing.T) {
+	huge := `{"text":"` + strings.Repeat("长", 400000) + `"}` // 1.2 MB
+	longText := `{"text":"` + strings.Repeat("长", 50001) + `"}`
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		status      int
+		code        string
+		says        string
+	}{
+		{"invalid JSON", "application/json", `{"text": "裸聊`, 400, "json", "JSON"},
+		{"two objects", "application/json", `{"text":"a"} {"text":"b"}`, 400, "json", "一个对象"},
+		{"missing text", "application/json", `{"anonymous": true}`, 400, "no_text", "事情经过"},
+		{"blank text", "application/json", `{"text": "  \n "}`, 400, "no_text", "事情经过"},
+		{"invalid UTF-8", "application/json", "{\"text\": \"\xff\xfe裸聊\"}", 400, "encoding", "UTF-8"},
+		{"body over 1 MB", "application/json", huge, 413, "too_large", "1024 KB"},
+		{"text over the limit", "application/json", longText, 413, "too_large", "50000"},
+		{"unknown field", "application/json", `{"text":"x","txt":"y"}`, 400, "json", "txt"},
+		{"wrong type", "application/json", `{"text":"x","phones":"138"}`, 400, "json", "phones"},
+		{"unknown office", "application/json", `{"text":"x","office":"beijing"}`, 400, "field", "受理单位"},
+		{"anonymous with identity", "application/json", `{"text":"x","anonymous":true,"reporter":{"name":"李四"}}`, 400, "field", "匿名"},
+		{"real name without phone", "application/json", `{"text":"x","anonymous":false,"reporter":{"name":"李四"}}`, 400, "field", "联系电话"},
+		{"not JSON at all", "text/plain", `text=hello`, 415, "media_type", "application/json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			status, out := f.post(t, tt.contentType, []byte(tt.body))
+			msg, _ := out["error"].(string)
+			if status != tt.status || out["code"] != tt.code || !strings.Contains(msg, tt.says) {
+				t.Errorf("got %d %v, want %d %s saying %q", status, out, tt.status, tt.code, tt.says)
+			}
+			if len(f.pub.msgs) != 0 {
+				t.Errorf("published %d messages for a refused submission", len(f.pub.msgs))
+			}
+			if n, _, _ := f.arc.Stats(); n != 0 {
+				t.Errorf("archived %d objects for a refused submission", n)
+			}
+			var records int
+			_ = f.arc.ListRecords(context.Background(), "", func(string) error { records++; return nil })
+			if records != 0 {
+				t.Errorf("wrote %d records for a refused submission", records)
+			}
+			if got := testutil.ToFloat64(f.metrics.IngestRejected.WithLabelValues("web", tt.code)); got != 1 {
+				t.Errorf("rejected{web,%s} = %v", tt.code, got)
+			}
+		})
+	}
+}
+
+func TestBusFailureIsA503AndCounted(t *testing.T) {
+	f := newFixture(t)
+	f.pub.err = bus.ErrUnavailable
+	status, out := f.post(t, "application/json", []byte(`{"text":"有人雇水军"}`))
+	if status != http.StatusServiceUnavailable || !strings.Contains(out["error"].(string), "110") {
+		t.Errorf("got %d %v", status, out)
+	}
+	if got := testutil.ToFloat64(f.metrics.IngestFailed.WithLabelValues("web", "publish")); got != 1 {
+		t.Errorf("failures{web,publish} = %v", got)
+	}
+}
+
+func TestReceiptCodes(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		c := newReceipt()
+		if len(c) != receiptSymbols || seen[c] {
+			t.Fatalf("receipt %q repeated or wrong length", c)
+		}
+		seen[c] = true
+		if got, ok := parseReceipt(strings.ToLower(formatReceipt(c))); !ok || got != c {
+			t.Fatalf("parse(format(%q)) = %q, %v", c, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "ABCD", "ABCD-EFGH-JKMN-PQRS-TVWU", strings.Repeat("A", 21)} {
+		if _, ok := parseReceipt(bad); ok {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+func FuzzParseReceipt(f *testing.F) {
+	f.Add("abcd-efgh-jkmn-pqrs-tvwx")
+	f.Fuzz(func(t *testing.T, s string) {
+		if code, ok := parseReceipt(s); ok && (len(code) != receiptSymbols || strings.Trim(code, crockford) != "") {
+			t.Fatalf("parse(%q) = %q", s, code)
+		}
+	})
+}
+
+// FuzzSubmit feeds arbitrary bodies to the API: every answer is JSON with either an id and a
+// receipt (201) or an error message, and nothing is published for a refusal.
+func FuzzSubmit(f *testing.F) {
+	f.Add([]byte(`{"text":"裸聊","office":"city","urls":["http://x"]}`))
+	f.Add([]byte(`{"text":"\u0000","anonymous":false,"reporter":{"name":"a","phone":"1"}}`))
+	f.Add([]byte("{\"text\":\"\xff\"}"))
+	fx := newFixture(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		before := len(fx.pub.msgs)
+		status, out := fx.post(t, "application/json", body)
+		switch {
+		case status == http.StatusCreated:
+			if out["id"] == nil || out["receipt"] == nil || len(fx.pub.msgs) != before+1 {
+				t.Fatalf("201 without id/receipt/publish: %v", out)
+			}
+		case status >= 400 && status < 500:
+			if msg, _ := out["error"].(string); msg == "" || len(fx.pub.msgs) != before {
+				t.Fatalf("%d: %v", status, out)
+			}
+		default:
+			t.Fatalf("status %d: %v", status, out)
+		}
+	})
+}
