@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tipline/tipline/classify"
+	"github.com/tipline/tipline/index"
+	"github.com/tipline/tipline/ingest"
+	"github.com/tipline/tipline/ingest/webform"
+	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// pipelineConfig is everything "tipline serve" runs with.
+type pipelineConfig struct {
+	DataDir           string
+	Kafka             []string // empty: embedded broker
+	PublicAddr        string
+	AnalystAddr       string
+	OpsAddr           string
+	Topics            bus.Topics
+	Partitions        int
+	ReplicationFactor int
+	GroupPrefix       string
+	ShutdownGrace     time.Duration
+
+	// onIndexed, if set, sees every batch once it is searchable (the bench uses it).
+	onIndexed func(tips []*tip.Tip, at time.Time)
+}
+
+func (c pipelineConfig) validate() error {
+	if c.DataDir == "" {
+		return errors.New("--data-dir is required")
+	}
+	host, _, err := net.SplitHostPort(c.AnalystAddr)
+	if err != nil {
+		return fmt.Errorf("--analyst-addr: %w", err)
+	}
+	// The analyst API has no accounts yet: it must not be reachable from other machines.
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--analyst-addr %q: the analyst API has no authentication yet, so it only binds to a loopback address such as 127.0.0.1", c.AnalystAddr)
+	}
+	for _, t := range c.Topics.All() {
+		if t == "" {
+			return errors.New("topic names must not be empty")
+		}
+	}
+	return nil
+}
+
+// pipeline is one running all-in-one tipline.
+type pipeline struct {
+	publicURL, analystURL, opsURL string
+}
+
+// runPipeline starts every stage, calls started, and runs until ctx is cancelled; then it stops
+// taking tips, lets in-flight work finish and commit, and closes everything in order.
+func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, started func(*pipeline)) (err error) {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	var closers []func() // run in reverse on the way out
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}()
+
+	arc, err := archive.OpenLocal(filepath.Join(cfg.DataDir, "archive"))
+	if err != nil {
+		return err
+	}
+	idx, err := index.Open(filepath.Join(cfg.DataDir, "index"))
+	if err != nil {
+		return err
+	}
+	closers = append(closers, func() {
+		if err := idx.Close(); err != nil {
+			log.Error("closing index", "err", err)
+		}
+	})
+
+	busCfg := bus.Config{Brokers: cfg.Kafka, Partitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor}
+	if len(cfg.Kafka) == 0 {
+		dir := filepath.Join(cfg.DataDir, "kafka")
+		broker, err := bus.StartEmbedded(dir)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, broker.Close)
+		broker.LogStart(log, dir)
+		busCfg.Brokers = broker.Brokers()
+	}
+	if err := busCfg.Validate(); err != nil {
+		return err
+	}
+	startCtx, cancelStart := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelStart()
+	if err := bus.EnsureTopics(startCtx, busCfg, cfg.Topics.All()...); err != nil {
+		return fmt.Errorf("kafka at %v: %w", busCfg.Brokers, err)
+	}
+	writer := bus.NewWriter(busCfg)
+	closers = append(closers, func() {
+		if err := writer.Close(); err != nil {
+			log.Error("closing writer", "err", err)
+		}
+	})
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg, webform.RejectReasons())
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tipline_index_documents", Help: "Documents in the search index.",
+	}, func() float64 { n, _ := idx.Count(); return float64(n) }))
+
+	// Listeners first, so a taken port fails the start before any stage runs.
+	lns := map[string]net.Listener{}
+	for name, addr := range map[string]string{"public": cfg.PublicAddr, "analyst": cfg.AnalystAddr, "ops": cfg.OpsAddr} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return fmt.Errorf("listen %s (%s): %w", name, addr, err)
+		}
+		lns[name] = ln
+	}
+
+	var ready atomic.Bool
+	opsMux := http.NewServeMux()
+	opsMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	opsMux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	opsMux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		var problems []error
+		if !ready.Load() {
+			problems = append(problems, errors.New("stages not started"))
+		}
+		if err := bus.Ping(ctx, busCfg); err != nil {
+			problems = append(problems, err)
+		}
+		if err := arc.Check(); err != nil {
+			problems = append(problems, fmt.Errorf("archive: %w", err))
+		}
+		if _, err := idx.Count(); err != nil {
+			problems = append(problems, fmt.Errorf("index: %w", err))
+		}
+		if err := errors.Join(problems...); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	opsSrv := serve(lns["ops"], opsMux, log)
+	closers = append(closers, func() { shutdown(opsSrv, 5*time.Second, log) })
+
+	onDead := func(stage, reason string) { m.DeadLettered.WithLabelValues(stage, reason).Inc() }
+	consumer := func(stage, topic string) (*bus.Consumer, error) {
+		return bus.NewConsumer(bus.ConsumerConfig{Config: busCfg, Group: cfg.GroupPrefix + "-" + stage, Topic: topic,
+			Stage: stage, DLQ: cfg.Topics.DLQ, Grace: cfg.ShutdownGrace}, writer, log, onDead)
+	}
+	classifyIn, err := consumer(metrics.StageClassify, cfg.Topics.Raw)
+	if err != nil {
+		return err
+	}
+	indexIn, err := consumer(metrics.StageIndex, cfg.Topics.Classified)
+	if err != nil {
+		return err
+	}
+	classifier := classify.NewStage(classifyIn, writer, cfg.Topics.Classified, classify.New(classify.DefaultRules()), m, log.With("stage", "classify"))
+	indexer := index.NewStage(indexIn, idx, m, log.With("stage", "index"))
+	indexer.OnIndexed = cfg.onIndexed
+
+	stageCtx, stopStages := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopStages()
+	fatal := make(chan error, 2)
+	var stages sync.WaitGroup
+	for _, st := range []interface{ Run(context.Context) error }{classifier, indexer} {
+		stages.Go(func() {
+			if err := st.Run(stageCtx); err != nil {
+				fatal <- err
+			}
+		})
+	}
+	ready.Store(true)
+
+	submitter := ingest.NewSubmitter(arc, writer, cfg.Topics.Raw, m)
+	go func() {
+		rec := ingest.NewReconciler(arc, idx, writer, cfg.Topics.Raw, m, log.With("stage", "reconcile"))
+		if _, err := rec.Reconcile(stageCtx); err != nil && stageCtx.Err() == nil {
+			log.Error("reconciling the archive with the index failed; it runs again at the next start", "err", err)
+		}
+	}()
+
+	analystMux := http.NewServeMux()
+	index.NewAPI(idx, log.With("api", "analyst")).Register(analystMux)
+	analystSrv := serve(lns["analyst"], analystMux, log)
+	publicMux := http.NewServeMux()
+	webform.NewAPI(submitter, arc, webform.Limits{}, m, log.With("api", "public")).Register(publicMux)
+	publicSrv := serve(lns["public"], publicMux, log)
+
+	started(&pipeline{publicURL: baseURL(lns["public"]), analystURL: baseURL(lns["analyst"]), opsURL: baseURL(lns["ops"])})
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: no new tips accepted; finishing in-flight work")
+	case runErr = <-fatal:
+		log.Error("a stage failed; stopping", "err", runErr)
+	}
+	// Stop taking tips first: requests in flight still finish their archive and publish.
+	shutdown(publicSrv, cfg.ShutdownGrace, log)
+	shutdown(analystSrv, 5*time.Second, log)
+	ready.Store(false)
+	stopStages()
+	stages.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+func serve(ln net.Listener, h http.Handler, log *slog.Logger) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server failed", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	return srv
+}
+
+func shutdown(srv *http.Server, grace time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("http server did not drain in time", "err", err)
+	}
+}
+
+// baseURL turns a listener's address into a URL a person can open on this machine.
+func baseURL(ln net.Listener) string {
+	addr := ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}

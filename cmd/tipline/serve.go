@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/tipline/tipline/internal/bus"
+)
+
+func serveCommand() *ffcli.Command {
+	fs := flag.NewFlagSet("tipline serve", flag.ContinueOnError)
+	var cfg pipelineConfig
+	var lf logFlags
+	var kafka string
+	def := bus.DefaultTopics()
+	fs.StringVar(&cfg.DataDir, "data-dir", "data", "folder for the archive, the index and the embedded broker")
+	fs.StringVar(&kafka, "kafka", "", "comma-separated Kafka brokers host:port; empty starts the embedded single-node broker")
+	fs.StringVar(&cfg.PublicAddr, "public-addr", ":8080", "listen address of the citizens' API")
+	fs.StringVar(&cfg.AnalystAddr, "analyst-addr", "127.0.0.1:8081", "listen address of the analysts' search API (loopback only until accounts exist)")
+	fs.StringVar(&cfg.OpsAddr, "ops-addr", ":8082", "listen address of /metrics, /healthz and /readyz")
+	fs.StringVar(&cfg.Topics.Raw, "topic-raw", def.Raw, "topic of ingested tips")
+	fs.StringVar(&cfg.Topics.Classified, "topic-classified", def.Classified, "topic of classified tips")
+	fs.StringVar(&cfg.Topics.DLQ, "topic-dlq", def.DLQ, "dead-letter topic")
+	fs.IntVar(&cfg.Partitions, "partitions", 6, "partitions of the topics tipline creates (bounds how many instances of a stage share the work)")
+	fs.IntVar(&cfg.ReplicationFactor, "replication-factor", 1, "replication factor of the topics tipline creates (3 on a real cluster)")
+	fs.StringVar(&cfg.GroupPrefix, "group-prefix", "tipline", "prefix of the consumer group names (<prefix>-classify, <prefix>-index)")
+	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long in-flight work may take to finish after SIGTERM")
+	lf.register(fs)
+	return &ffcli.Command{
+		Name:       "serve",
+		ShortUsage: "tipline serve [flags]",
+		ShortHelp:  "run every stage in one process (the embedded broker unless --kafka is set)",
+		FlagSet:    fs,
+		Options:    envOptions(),
+		Exec: func(ctx context.Context, _ []string) error {
+			log, err := lf.logger()
+			if err != nil {
+				return err
+			}
+			cfg.Kafka = splitList(kafka)
+			return runPipeline(ctx, cfg, log, func(p *pipeline) {
+				fmt.Fprintf(os.Stdout, "tipline is running\n"+
+					"  citizens' API:  POST %s/api/v1/tips\n"+
+					"  search API:     %s/api/v1/search?q=\n"+
+					"  metrics:        %s/metrics  (health: /healthz, /readyz)\n",
+					p.publicURL, p.analystURL, p.opsURL)
+			})
+		},
+	}
+}
