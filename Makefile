@@ -1,0 +1,25 @@
+# make test       every test, with real Apache Kafka (what CI runs)
+# make test-unit  the fast tests only: embedded broker, no external services
+# make build      bin/tipline
+# make bench      the throughput and latency benchmark on the embedded broker
+
+.PHONY: test test-unit build bench fuzz
+
+test:
+	scripts/test.sh
+
+test-unit:
+	go test -race ./...
+
+build:
+	go build -o bin/tipline ./cmd/tipline
+
+bench: build
+	bin/tipline bench
+
+# Each fuzz target for 20s.
+fuzz:
+	go test ./classify -run '^$$' -fuzz FuzzClassify -fuzztime 20s
+	go test ./ingest/webform -run '^$$' -fuzz FuzzSubmit -fuzztime 20s
+	go test ./ingest/webform -run '^$$' -fuzz FuzzParseReceipt -fuzztime 20s
+	go test ./internal/tip -run '^$$' -fuzz FuzzUnmarshal -fuzztime 20s

@@ -1,0 +1,85 @@
+package classify
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+type memPublisher struct {
+	msgs []bus.Message
+	err  error
+}
+
+func (p *memPublisher) Write(_ context.Context, msgs ...bus.Message) error {
+	if p.err != nil {
+		return p.err
+	}
+	p.msgs = append(p.msgs, msgs...)
+	return nil
+}
+
+func rawMessage(t *testing.T, tp *tip.Tip) bus.Message {
+	t.Helper()
+	b, err := tip.Marshal(tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bus.Message{Key: []byte(tp.ID), Value: b}
+}
+
+func TestStageHandle(t *testing.T) {
+	ids := tip.NewIDs()
+	now := time.Now()
+	chosen := &tip.Tip{ID: ids.New(now), ReceivedAt: now, Source: tip.SourceWeb, Office: tip.Rongan,
+		Routing: tip.Routing{Reason: tip.RouteForm}, Text: "有人雇水军控评"}
+	unrouted := &tip.Tip{ID: ids.New(now), ReceivedAt: now, Source: tip.SourceWeb, Text: "你好"}
+	newer := `{"v":99,"id":"` + ids.New(now) + `","received_at":"2026-01-01T00:00:00Z","source":"web","text":"x"}`
+	msgs := []bus.Message{rawMessage(t, chosen), {Value: []byte("garbage")}, {Value: []byte(newer)}, rawMessage(t, unrouted)}
+
+	pub := &memPublisher{}
+	m := metrics.New(prometheus.NewRegistry(), nil)
+	st := NewStage(nil, pub, "tips.classified", New(DefaultRules()), m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rejects, err := st.Handle(context.Background(), msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rejects) != 2 || rejects[0].Index != 1 || rejects[0].Reason != bus.ReasonDecode ||
+		rejects[1].Index != 2 || rejects[1].Reason != bus.ReasonInvalid {
+		t.Errorf("rejects %+v", rejects)
+	}
+	if len(pub.msgs) != 2 {
+		t.Fatalf("published %d", len(pub.msgs))
+	}
+	a, _ := tip.Unmarshal(pub.msgs[0].Value)
+	b, _ := tip.Unmarshal(pub.msgs[1].Value)
+	if a.Verdict.Category != tip.TrollArmy || a.Office != tip.Rongan || a.Routing.Reason != tip.RouteForm ||
+		string(pub.msgs[0].Key) != a.ID || pub.msgs[0].Topic != "tips.classified" {
+		t.Errorf("first: %+v", a)
+	}
+	if b.Verdict.Category != tip.Unclassified || b.Office != tip.City || b.Routing.Reason != tip.RouteDefault {
+		t.Errorf("second: %+v", b)
+	}
+	if got := testutil.ToFloat64(m.Classified.WithLabelValues("rongan", "troll_army")); got != 1 {
+		t.Errorf("classified{rongan,troll_army} = %v", got)
+	}
+
+	// When the bus is down the batch fails as a whole (to be retried) and nothing is counted.
+	pub.err = bus.ErrUnavailable
+	if _, err := st.Handle(context.Background(), msgs[:1]); !errors.Is(err, bus.ErrUnavailable) {
+		t.Errorf("error %v, want it to wrap ErrUnavailable", err)
+	}
+	if got := testutil.ToFloat64(m.Classified.WithLabelValues("rongan", "troll_army")); got != 1 {
+		t.Errorf("counted a tip that was not published")
+	}
+}
