@@ -65,6 +65,9 @@ func newMapping() mapping.IndexMapping {
 	text.Analyzer = "cjk"
 	text.Store = true
 	text.IncludeTermVectors = true
+	// Queries name the text field by default (DefaultField below), so a copy in _all would
+	// double the indexing and merging work for nothing.
+	text.IncludeInAll = false
 
 	keyword := bleve.NewKeywordFieldMapping()
 	keyword.Store = true
@@ -95,6 +98,9 @@ func newMapping() mapping.IndexMapping {
 
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
+	m.IndexDynamic = false
+	m.StoreDynamic = false
+	m.DocValuesDynamic = false
 	m.DefaultAnalyzer = "cjk"
 	// Words without a field name in a query search the tip's text.
 	m.DefaultField = fieldText

@@ -17,10 +17,9 @@ import (
 	"github.com/tipline/tipline/internal/tip"
 )
 
-// Archive stores originals and tip manifests durably.
+// Archive stores originals and tip manifests; a batch of writes is durable once committed.
 type Archive interface {
-	Put(ctx context.Context, r io.Reader) (archive.Object, error)
-	PutRecord(ctx context.Context, key string, data []byte) error
+	Batch() *archive.Batch
 }
 
 // Publisher writes messages and returns once they are acknowledged.
@@ -57,6 +56,9 @@ type Submission struct {
 	Reporter    tip.Reporter
 	Original    File
 	Attachments []File
+	// Records are extra archive records that must be durable with the tip (the web form's
+	// receipt), by key.
+	Records map[string][]byte
 }
 
 // Submitter archives and publishes submissions.
@@ -101,13 +103,14 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	orig, err := s.put(ctx, sub.Original)
+	batch := s.archive.Batch()
+	orig, err := put(ctx, batch, sub.Original)
 	if err != nil {
 		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: original of %s: %w", ErrArchive, t.ID, err))
 	}
 	t.Original = &orig
 	for _, f := range sub.Attachments {
-		a, err := s.put(ctx, f)
+		a, err := put(ctx, batch, f)
 		if err != nil {
 			return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: attachment of %s: %w", ErrArchive, t.ID, err))
 		}
@@ -117,8 +120,16 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 	if err != nil {
 		return nil, err
 	}
-	if err := s.archive.PutRecord(ctx, ManifestKey(t.ID, t.ReceivedAt), event); err != nil {
+	for key, data := range sub.Records {
+		if err := batch.PutRecord(key, data); err != nil {
+			return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: record of %s: %w", ErrArchive, t.ID, err))
+		}
+	}
+	if err := batch.PutRecord(ManifestKey(t.ID, t.ReceivedAt), event); err != nil {
 		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: manifest of %s: %w", ErrArchive, t.ID, err))
+	}
+	if err := batch.Commit(); err != nil {
+		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: %s: %w", ErrArchive, t.ID, err))
 	}
 	if err := s.pub.Write(ctx, bus.Message{Topic: s.topic, Key: []byte(t.ID), Value: event}); err != nil {
 		// The manifest is archived: the reconciler publishes it at the next start.
@@ -128,12 +139,12 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 	return t, nil
 }
 
-func (s *Submitter) put(ctx context.Context, f File) (tip.Attachment, error) {
+func put(ctx context.Context, b *archive.Batch, f File) (tip.Attachment, error) {
 	body := f.Body
 	if body == nil {
 		body = bytes.NewReader(nil)
 	}
-	obj, err := s.archive.Put(ctx, body)
+	obj, err := b.Put(ctx, body)
 	if err != nil {
 		return tip.Attachment{}, err
 	}

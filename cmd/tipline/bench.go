@@ -1,22 +1,334 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/tip"
 )
 
 func benchCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline bench", flag.ContinueOnError)
+	var b benchConfig
+	var kafka string
+	fs.StringVar(&kafka, "kafka", "", "comma-separated Kafka brokers; empty runs on the embedded broker")
+	fs.IntVar(&b.tips, "tips", 5000, "tips submitted as fast as possible for the throughput phase")
+	fs.IntVar(&b.concurrency, "concurrency", 32, "concurrent submitters in the throughput phase")
+	fs.Float64Var(&b.rate, "rate", 100, "offered rate (tips/s) in the latency phase")
+	fs.DurationVar(&b.duration, "duration", 20*time.Second, "length of the latency phase")
+	fs.IntVar(&b.size, "size", 1024, "bytes of Chinese text per tip")
+	fs.StringVar(&b.dataDir, "data-dir", "", "data folder (default: a temporary folder, removed afterwards)")
+	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	return &ffcli.Command{
 		Name:       "bench",
 		ShortUsage: "tipline bench [flags]",
-		ShortHelp:  "measure ingest and end-to-end throughput and latency",
-		FlagSet:    fs,
-		Exec: func(context.Context, []string) error {
-			return errors.New("not yet")
+		ShortHelp:  "measure ingest and end-to-end throughput, and submit→searchable latency at a fixed rate",
+		LongHelp: "Runs the whole pipeline in this process (as tipline serve does) and submits tips through\n" +
+			"its HTTP API. Phase 1 submits --tips tips with --concurrency submitters and reports tips/s\n" +
+			"acknowledged (201) and tips/s searchable. Phase 2 offers --rate tips/s for --duration and\n" +
+			"reports the percentiles of the time from sending a tip to its being searchable.",
+		FlagSet: fs,
+		Options: envOptions(),
+		Exec: func(ctx context.Context, _ []string) error {
+			b.kafka = splitList(kafka)
+			return runBench(ctx, b, os.Stdout)
 		},
 	}
+}
+
+type benchConfig struct {
+	kafka       []string
+	tips        int
+	concurrency int
+	rate        float64
+	duration    time.Duration
+	size        int
+	dataDir     string
+	cpuProfile  string
+}
+
+// tracker records when each tip became searchable.
+type tracker struct {
+	mu      sync.Mutex
+	indexed map[string]time.Time
+	changed chan struct{}
+}
+
+func (tr *tracker) observe(tips []*tip.Tip, at time.Time) {
+	tr.mu.Lock()
+	for _, t := range tips {
+		if _, ok := tr.indexed[t.ID]; !ok {
+			tr.indexed[t.ID] = at
+		}
+	}
+	tr.mu.Unlock()
+	select {
+	case tr.changed <- struct{}{}:
+	default:
+	}
+}
+
+// waitAll waits until every id is searchable and returns when the last one became so.
+func (tr *tracker) waitAll(ctx context.Context, ids []string) (time.Time, error) {
+	for {
+		tr.mu.Lock()
+		var last time.Time
+		missing := 0
+		for _, id := range ids {
+			at, ok := tr.indexed[id]
+			if !ok {
+				missing++
+			} else if at.After(last) {
+				last = at
+			}
+		}
+		tr.mu.Unlock()
+		if missing == 0 {
+			return last, nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("%d tips not searchable: %w", missing, ctx.Err())
+		case <-tr.changed:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
+	if b.cpuProfile != "" {
+		f, err := os.Create(b.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	dir := b.dataDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "tipline-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	tr := &tracker{indexed: map[string]time.Time{}, changed: make(chan struct{}, 1)}
+	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	topics := bus.DefaultTopics()
+	if len(b.kafka) > 0 { // fresh topics, so earlier runs' tips do not count
+		topics = bus.Topics{Raw: run + ".raw", Classified: run + ".classified", DLQ: run + ".dlq"}
+	}
+	cfg := pipelineConfig{DataDir: dir, Kafka: b.kafka, PublicAddr: "127.0.0.1:0", AnalystAddr: "127.0.0.1:0",
+		OpsAddr: "127.0.0.1:0", Topics: topics, Partitions: 6, ReplicationFactor: 1, GroupPrefix: run,
+		ShutdownGrace: 30 * time.Second, onIndexed: tr.observe}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	pipeCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	started := make(chan *pipeline, 1)
+	done := make(chan error, 1)
+	go func() { done <- runPipeline(pipeCtx, cfg, log, func(p *pipeline) { started <- p }) }()
+	var p *pipeline
+	select {
+	case p = <-started:
+	case err := <-done:
+		return err
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: b.concurrency + 64}}
+	broker := "embedded broker (kfake, fsync per batch)"
+	if len(b.kafka) > 0 {
+		broker = "Apache Kafka at " + strings.Join(b.kafka, ",")
+	}
+	fmt.Fprintf(out, "tipline bench: %s; %d-byte Chinese tips\n", broker, b.size)
+
+	// Warm up: the consumer groups join and the first batches settle.
+	warm, err := submitN(ctx, client, p.publicURL, b.size, 50, 8, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := tr.waitAll(withTimeout(ctx, time.Minute), warm.ids); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+
+	// Phase 1: throughput.
+	t0 := time.Now()
+	res, err := submitN(ctx, client, p.publicURL, b.size, b.tips, b.concurrency, nil)
+	if err != nil {
+		return err
+	}
+	acked := time.Now()
+	last, err := tr.waitAll(withTimeout(ctx, 5*time.Minute), res.ids)
+	if err != nil {
+		return err
+	}
+	ingestRate := float64(b.tips) / acked.Sub(t0).Seconds()
+	e2eRate := float64(b.tips) / last.Sub(t0).Seconds()
+
+	// Phase 2: latency at a fixed offered rate.
+	n := int(b.rate * b.duration.Seconds())
+	lat, err := submitN(ctx, client, p.publicURL, b.size, n, 0, &b.rate)
+	if err != nil {
+		return err
+	}
+	if _, err := tr.waitAll(withTimeout(ctx, 5*time.Minute), lat.ids); err != nil {
+		return err
+	}
+	var e2e []time.Duration
+	tr.mu.Lock()
+	for i, id := range lat.ids {
+		e2e = append(e2e, tr.indexed[id].Sub(lat.sent[i]))
+	}
+	tr.mu.Unlock()
+
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "phase 1: %d tips, %d submitters\t\n", b.tips, b.concurrency)
+	fmt.Fprintf(w, "  ingest throughput (201 received)\t%.0f tips/s\n", ingestRate)
+	fmt.Fprintf(w, "  end-to-end throughput (searchable)\t%.0f tips/s\n", e2eRate)
+	fmt.Fprintf(w, "  submit→201 p50 / p99\t%s / %s\n", pct(res.ack, 50), pct(res.ack, 99))
+	fmt.Fprintf(w, "phase 2: %.0f tips/s offered for %s (%d tips)\t\n", b.rate, b.duration, n)
+	fmt.Fprintf(w, "  submit→201 p50 / p99\t%s / %s\n", pct(lat.ack, 50), pct(lat.ack, 99))
+	fmt.Fprintf(w, "  submit→searchable p50 / p90 / p99 / max\t%s / %s / %s / %s\n", pct(e2e, 50), pct(e2e, 90), pct(e2e, 99), pct(e2e, 100))
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	stop()
+	return <-done
+}
+
+type submitResult struct {
+	ids  []string
+	sent []time.Time     // when each request was sent, by index of ids
+	ack  []time.Duration // submit→201 of each
+}
+
+// submitN submits n tips, either with a fixed number of workers (rate nil) or at a fixed rate.
+func submitN(ctx context.Context, client *http.Client, base string, size, n, workers int, rate *float64) (submitResult, error) {
+	var mu sync.Mutex
+	var res submitResult
+	var firstErr error
+	one := func(i int) {
+		body, _ := json.Marshal(map[string]any{"text": benchText(i, size), "anonymous": true})
+		sent := time.Now()
+		id, err := post(ctx, client, base, body)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return
+		}
+		res.ids = append(res.ids, id)
+		res.sent = append(res.sent, sent)
+		res.ack = append(res.ack, time.Since(sent))
+	}
+	var wg sync.WaitGroup
+	if rate == nil {
+		jobs := make(chan int)
+		for range workers {
+			wg.Go(func() {
+				for i := range jobs {
+					one(i)
+				}
+			})
+		}
+		for i := range n {
+			jobs <- i
+		}
+		close(jobs)
+	} else {
+		interval := time.Duration(float64(time.Second) / *rate)
+		start := time.Now()
+		for i := range n {
+			// Scheduled from the start, not from the previous send, so the offered rate holds.
+			time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
+			wg.Go(func() { one(i) })
+		}
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return res, fmt.Errorf("submit: %w", firstErr)
+	}
+	return res, nil
+}
+
+func post(ctx context.Context, client *http.Client, base string, body []byte) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/tips", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		ID    string `json:"id"`
+		Error string `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("status %d: %s", resp.StatusCode, out.Error)
+	}
+	if out.ID == "" {
+		return "", errors.New("201 without an id")
+	}
+	return out.ID, nil
+}
+
+var benchPhrases = []string{
+	"网友约我裸聊，偷偷录屏，还让我装了一个木马，现在说要把不雅视频发给你的亲友。",
+	"在一个714高炮平台借款三千，被扣了砍头息，逾期一天就要违约金。",
+	"催收的人用呼死你打爆我的电话，还爆通讯录给我同事群发P图。",
+	"一个职业打假的人来店里买了东西，要十倍赔偿，不给就给差评。",
+	"某自媒体说要曝光我们，要公关费才肯有偿删帖。",
+	"竞争对手雇水军控评、刷评，还在网上造谣。",
+	"事情经过如下，时间地点人物都记得很清楚，请警察同志核查处理。",
+}
+
+// benchText is about size bytes of Chinese text, different for each i.
+func benchText(i, size int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "第%d条线索：", i)
+	for j := i; b.Len() < size; j++ {
+		b.WriteString(benchPhrases[j%len(benchPhrases)])
+	}
+	return b.String()
+}
+
+func pct(ds []time.Duration, p float64) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(float64(len(s)-1) * p / 100)
+	return s[i].Round(100 * time.Microsecond).String()
+}
+
+func withTimeout(ctx context.Context, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	context.AfterFunc(ctx, cancel)
+	return ctx
 }

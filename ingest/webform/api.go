@@ -135,10 +135,11 @@ func (a *API) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub.ID, sub.ReceivedAt = a.sub.NewID()
-	// The receipt record is written before the tip is published, so a receipt handed out always
-	// leads to its tip.
-	code, err := issueReceipt(r.Context(), a.records, sub.ID, sub.ReceivedAt)
+	// The receipt record is archived with the tip, before it is published, so a receipt handed
+	// out always leads to its tip.
+	code, key, record, err := issueReceipt(r.Context(), a.records, sub.ID, sub.ReceivedAt)
 	if err == nil {
+		sub.Records = map[string][]byte{key: record}
 		_, err = a.sub.Submit(r.Context(), sub)
 	}
 	if err != nil {

@@ -81,36 +81,27 @@ func verifier(code string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Records stores and reads small named records.
+// Records reads small named records.
 type Records interface {
-	PutRecord(ctx context.Context, key string, data []byte) error
 	GetRecord(ctx context.Context, key string) ([]byte, error)
 }
 
-// issueReceipt makes a code whose record name is not taken yet and stores its record.
-func issueReceipt(ctx context.Context, rs Records, tipID string, at time.Time) (string, error) {
+// newReceipt makes a code whose record name is not taken yet, and the record to store for it
+// with the tip.
+func issueReceipt(ctx context.Context, rs Records, tipID string, at time.Time) (code, key string, record []byte, err error) {
 	for {
-		code := newReceipt()
-		_, err := rs.GetRecord(ctx, receiptKey(code))
+		code = newReceipt()
+		key = receiptKey(code)
+		_, err := rs.GetRecord(ctx, key)
 		if err == nil {
 			continue // 50-bit name collision: astronomically rare, but never share a record
 		}
 		if !errors.Is(err, archive.ErrNotFound) {
-			return "", fmt.Errorf("webform: receipt: %w", err)
+			return "", "", nil, fmt.Errorf("webform: receipt: %w", err)
 		}
-		return code, storeReceipt(ctx, rs, code, tipID, at)
+		record, err = json.Marshal(receiptRecord{TipID: tipID, ReceivedAt: at, Verifier: verifier(code)})
+		return code, key, record, err
 	}
-}
-
-func storeReceipt(ctx context.Context, rs Records, code, tipID string, at time.Time) error {
-	b, err := json.Marshal(receiptRecord{TipID: tipID, ReceivedAt: at, Verifier: verifier(code)})
-	if err != nil {
-		return err
-	}
-	if err := rs.PutRecord(ctx, receiptKey(code), b); err != nil {
-		return fmt.Errorf("webform: store receipt: %w", err)
-	}
-	return nil
 }
 
 var errNoReceipt = errors.New("webform: no such receipt")

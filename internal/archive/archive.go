@@ -1,9 +1,10 @@
 // Package archive is tipline's evidence store and system of record: original bytes stored by
 // their SHA-256, and small named records (tip manifests, receipts) beside them.
 //
-// Local keeps everything under one folder. Every write goes to a temporary file that is fsynced
-// and renamed into place, and the folder is fsynced after the rename, so after a call returns the
-// object survives a crash and a reader never sees half a file. An S3-compatible backend
+// Local keeps everything under one folder. Every write goes to a temporary file that is renamed
+// into place and then flushed to disk together with the writes of concurrent callers (see
+// groupSync), so after a call returns the object survives a crash and a reader never sees half
+// a file. An S3-compatible backend
 // (gocloud.dev/blob) can offer the same methods: objects are immutable and keys are plain paths.
 package archive
 
@@ -34,6 +35,7 @@ type Object struct {
 // Local is a Store on the local file system.
 type Local struct {
 	root string
+	sync *groupSync
 }
 
 // OpenLocal opens (creating if needed) an archive rooted at dir.
@@ -48,15 +50,31 @@ func OpenLocal(dir string) (*Local, error) {
 	for _, t := range tmps {
 		_ = os.Remove(t)
 	}
-	return &Local{root: dir}, nil
+	g, err := newGroupSync(dir)
+	if err != nil {
+		return nil, fmt.Errorf("archive: open %s: %w", dir, err)
+	}
+	return &Local{root: dir, sync: g}, nil
 }
+
+// Close releases the archive.
+func (l *Local) Close() error { return l.sync.Close() }
 
 // Ref is the archive reference for a blob with the given hex digest.
 func Ref(sha string) string { return "sha256:" + sha }
 
-// Put stores the bytes read from r and returns their digest. Storing the same bytes twice keeps
-// one copy. The bytes are streamed, never held in memory whole.
+// Put durably stores the bytes read from r and returns their digest. Storing the same bytes
+// twice keeps one copy. The bytes are streamed, never held in memory whole.
 func (l *Local) Put(ctx context.Context, r io.Reader) (Object, error) {
+	obj, err := l.write(ctx, r)
+	if err == nil {
+		err = l.sync.Sync()
+	}
+	return obj, err
+}
+
+// write stores a blob without waiting for it to reach the disk.
+func (l *Local) write(ctx context.Context, r io.Reader) (Object, error) {
 	f, err := os.CreateTemp(filepath.Join(l.root, "tmp"), "blob-*")
 	if err != nil {
 		return Object{}, fmt.Errorf("archive: put: %w", err)
@@ -65,9 +83,6 @@ func (l *Local) Put(ctx context.Context, r io.Reader) (Object, error) {
 	defer os.Remove(tmp) // no-op once renamed
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), readerWithContext{ctx, r})
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -78,9 +93,9 @@ func (l *Local) Put(ctx context.Context, r io.Reader) (Object, error) {
 	obj := Object{SHA256: sum, Size: n, Ref: Ref(sum)}
 	final := l.blobPath(sum)
 	if _, err := os.Stat(final); err == nil {
-		return obj, nil
+		return obj, nil // already stored
 	}
-	if err := l.place(tmp, final); err != nil {
+	if err := place(tmp, final); err != nil {
 		return Object{}, fmt.Errorf("archive: put %s: %w", sum, err)
 	}
 	return obj, nil
@@ -104,6 +119,15 @@ func (l *Local) Open(_ context.Context, sha string) (io.ReadCloser, error) {
 // PutRecord durably stores a small named record, replacing any earlier one. Keys are
 // slash-separated relative paths such as "tips/2026/11/28/<id>.json".
 func (l *Local) PutRecord(_ context.Context, key string, data []byte) error {
+	err := l.writeRecord(key, data)
+	if err == nil {
+		err = l.sync.Sync()
+	}
+	return err
+}
+
+// writeRecord stores a record without waiting for it to reach the disk.
+func (l *Local) writeRecord(key string, data []byte) error {
 	p, err := l.recordPath(key)
 	if err != nil {
 		return err
@@ -115,20 +139,35 @@ func (l *Local) PutRecord(_ context.Context, key string, data []byte) error {
 	tmp := f.Name()
 	defer os.Remove(tmp)
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = l.place(tmp, p)
+		err = place(tmp, p)
 	}
 	if err != nil {
 		return fmt.Errorf("archive: put record %s: %w", key, err)
 	}
 	return nil
 }
+
+// Batch groups writes that become durable together, with one flush at Commit: a submission's
+// original, attachments and records cost one wait for the disk instead of one each.
+type Batch struct {
+	l *Local
+}
+
+// Batch starts a group of writes.
+func (l *Local) Batch() *Batch { return &Batch{l: l} }
+
+// Put stores a blob; it is durable once Commit returned nil.
+func (b *Batch) Put(ctx context.Context, r io.Reader) (Object, error) { return b.l.write(ctx, r) }
+
+// PutRecord stores a record; it is durable once Commit returned nil.
+func (b *Batch) PutRecord(key string, data []byte) error { return b.l.writeRecord(key, data) }
+
+// Commit returns once every write of the batch is on disk.
+func (b *Batch) Commit() error { return b.l.sync.Sync() }
 
 // GetRecord reads a record stored by PutRecord.
 func (l *Local) GetRecord(_ context.Context, key string) ([]byte, error) {
@@ -213,21 +252,12 @@ func (l *Local) recordPath(key string) (string, error) {
 	return filepath.Join(l.root, "records", filepath.FromSlash(key)), nil
 }
 
-// place renames tmp to final and fsyncs final's folder so the rename itself is durable.
-func (l *Local) place(tmp, final string) error {
-	dir := filepath.Dir(final)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// place renames tmp to final. Durability comes from the flush that follows (groupSync).
+func place(tmp, final string) error {
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return os.Rename(tmp, final)
 }
 
 func validSHA(s string) bool {
