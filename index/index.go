@@ -28,7 +28,7 @@ const (
 	fieldEntities   = "entities"
 	fieldTerms      = "terms"
 	fieldScore      = "score"
-	fieldEvent      = "event" // the whole tip event, stored only, for the detail view
+	fieldEvent      = "event" // the tip event without its text, stored only, for the detail view
 )
 
 // Index is the Bleve index of tips, keyed by tip id.
@@ -68,6 +68,9 @@ func newMapping() mapping.IndexMapping {
 	// Queries name the text field by default (DefaultField below), so a copy in _all would
 	// double the indexing and merging work for nothing.
 	text.IncludeInAll = false
+	// Doc values serve sorting and facets on a field; nobody sorts by the text, and storing every
+	// bigram of every tip again costs as much as the inverted index.
+	text.DocValues = false
 
 	keyword := bleve.NewKeywordFieldMapping()
 	keyword.Store = true
@@ -134,10 +137,17 @@ func document(t *tip.Tip, event []byte) map[string]any {
 
 // Put indexes tips in one batch, replacing any earlier version of each. When it returns, the
 // batch is on disk (scorch waits for persistence unless told otherwise).
-func (x *Index) Put(tips []*tip.Tip, events [][]byte) error {
+func (x *Index) Put(tips []*tip.Tip) error {
 	b := x.b.NewBatch()
-	for i, t := range tips {
-		if err := b.Index(t.ID, document(t, events[i])); err != nil {
+	for _, t := range tips {
+		// The text is stored once, in its own field; the event keeps the rest.
+		rest := *t
+		rest.Text = ""
+		event, err := tip.Marshal(&rest)
+		if err != nil {
+			return err
+		}
+		if err := b.Index(t.ID, document(t, event)); err != nil {
 			return fmt.Errorf("index: document %s: %w", t.ID, err)
 		}
 	}
@@ -167,7 +177,7 @@ func (x *Index) Has(ctx context.Context, ids []string) (map[string]bool, error) 
 // Get returns the stored tip event for id, or ErrNotFound.
 func (x *Index) Get(ctx context.Context, id string) (*tip.Tip, error) {
 	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery([]string{id}), 1, 0, false)
-	req.Fields = []string{fieldEvent}
+	req.Fields = []string{fieldEvent, fieldText}
 	res, err := x.b.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("index: get %s: %w", id, err)
@@ -180,6 +190,7 @@ func (x *Index) Get(ctx context.Context, id string) (*tip.Tip, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: get %s: %w", id, err)
 	}
+	t.Text, _ = res.Hits[0].Fields[fieldText].(string)
 	return t, nil
 }
 

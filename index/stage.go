@@ -46,7 +46,6 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	var rejects []bus.Reject
 	byID := make(map[string]int, len(msgs))
 	var tips []*tip.Tip
-	var events [][]byte
 	for i, m := range msgs {
 		t, err := tip.Unmarshal(m.Value)
 		if err == nil && (t.Verdict == nil || !t.Office.Valid()) {
@@ -61,12 +60,11 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 			continue
 		}
 		if j, dup := byID[t.ID]; dup { // the later copy wins, as it would in two batches
-			tips[j], events[j] = t, m.Value
+			tips[j] = t
 			continue
 		}
 		byID[t.ID] = len(tips)
 		tips = append(tips, t)
-		events = append(events, m.Value)
 	}
 	if len(tips) == 0 {
 		return rejects, nil
@@ -79,7 +77,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	if err != nil {
 		return nil, err
 	}
-	if err := s.idx.Put(tips, events); err != nil {
+	if err := s.idx.Put(tips); err != nil {
 		return nil, err
 	}
 	now := time.Now()

@@ -14,7 +14,7 @@ import (
 
 // Records lists and reads archived tip manifests.
 type Records interface {
-	ListRecords(ctx context.Context, prefix string, fn func(key string) error) error
+	ListRecords(ctx context.Context, prefix, after string, limit int) ([]string, error)
 	GetRecord(ctx context.Context, key string) ([]byte, error)
 }
 
@@ -45,57 +45,57 @@ const reconcileChunk = 500
 
 // Reconcile makes one pass over the archive and returns how many tips it published again.
 func (r *Reconciler) Reconcile(ctx context.Context) (int, error) {
-	var keys []string
-	var ids []string
 	published, scanned := 0, 0
-	flush := func() error {
-		if len(ids) == 0 {
-			return nil
-		}
-		have, err := r.index.Has(ctx, ids)
+	for after := ""; ; {
+		keys, err := r.records.ListRecords(ctx, manifestPrefix, after, reconcileChunk)
 		if err != nil {
-			return err
+			return published, fmt.Errorf("ingest: reconcile: %w", err)
 		}
-		var msgs []bus.Message
-		for i, id := range ids {
-			if have[id] {
-				continue
-			}
-			event, err := r.records.GetRecord(ctx, keys[i])
-			if err != nil {
-				return err
-			}
-			msgs = append(msgs, bus.Message{Topic: r.topic, Key: []byte(id), Value: event})
+		if len(keys) == 0 {
+			break
 		}
-		if err := r.pub.Write(ctx, msgs...); err != nil {
-			return err
+		after = keys[len(keys)-1]
+		scanned += len(keys)
+		n, err := r.republish(ctx, keys)
+		published += n
+		if err != nil {
+			return published, fmt.Errorf("ingest: reconcile: %w", err)
 		}
-		published += len(msgs)
-		r.metrics.Reconciled.Add(float64(len(msgs)))
-		keys, ids = keys[:0], ids[:0]
-		return nil
-	}
-	err := r.records.ListRecords(ctx, "tips", func(key string) error {
-		id := idFromKey(key)
-		if !tip.ValidID(id) {
-			r.log.Warn("archive record with an unexpected name", "key", key)
-			return nil
-		}
-		scanned++
-		keys, ids = append(keys, key), append(ids, id)
-		if len(ids) >= reconcileChunk {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
-		return published, fmt.Errorf("ingest: reconcile: %w", err)
 	}
 	r.log.Info("reconciled archive with index", "archived", scanned, "published_again", published)
 	return published, nil
+}
+
+// republish publishes the manifests among keys whose tips are not in the index.
+func (r *Reconciler) republish(ctx context.Context, keys []string) (int, error) {
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ids = append(ids, idFromKey(k))
+	}
+	have, err := r.index.Has(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	var msgs []bus.Message
+	for i, id := range ids {
+		if have[id] {
+			continue
+		}
+		if !tip.ValidID(id) {
+			r.log.Warn("archive record with an unexpected name", "key", keys[i])
+			continue
+		}
+		event, err := r.records.GetRecord(ctx, keys[i])
+		if err != nil {
+			return 0, err
+		}
+		msgs = append(msgs, bus.Message{Topic: r.topic, Key: []byte(id), Value: event})
+	}
+	if err := r.pub.Write(ctx, msgs...); err != nil {
+		return 0, err
+	}
+	r.metrics.Reconciled.Add(float64(len(msgs)))
+	return len(msgs), nil
 }
 
 func idFromKey(key string) string {

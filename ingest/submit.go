@@ -85,8 +85,10 @@ func (s *Submitter) NewID() (string, time.Time) {
 // ManifestKey is the archive record holding the tip event as ingested; the reconciler
 // publishes it again if the tip never reached the index.
 func ManifestKey(id string, receivedAt time.Time) string {
-	return "tips/" + receivedAt.UTC().Format("2006/01/02") + "/" + id + ".json"
+	return manifestPrefix + receivedAt.UTC().Format("2006/01/02") + "/" + id + ".json"
 }
+
+const manifestPrefix = "tips/"
 
 // Submit archives the original and attachments, writes the manifest and publishes the tip.
 // When it returns nil the tip is durable in the archive and acknowledged by Kafka, and the

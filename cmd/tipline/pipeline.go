@@ -85,6 +85,11 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	if err != nil {
 		return err
 	}
+	closers = append(closers, func() {
+		if err := arc.Close(); err != nil {
+			log.Error("closing archive", "err", err)
+		}
+	})
 	idx, err := index.Open(filepath.Join(cfg.DataDir, "index"))
 	if err != nil {
 		return err
@@ -171,15 +176,17 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	closers = append(closers, func() { shutdown(opsSrv, 5*time.Second, log) })
 
 	onDead := func(stage, reason string) { m.DeadLettered.WithLabelValues(stage, reason).Inc() }
-	consumer := func(stage, topic string) (*bus.Consumer, error) {
+	consumer := func(stage, topic string, maxBatch int, linger time.Duration) (*bus.Consumer, error) {
 		return bus.NewConsumer(bus.ConsumerConfig{Config: busCfg, Group: cfg.GroupPrefix + "-" + stage, Topic: topic,
-			Stage: stage, DLQ: cfg.Topics.DLQ, Grace: cfg.ShutdownGrace}, writer, log, onDead)
+			Stage: stage, DLQ: cfg.Topics.DLQ, Grace: cfg.ShutdownGrace, MaxBatch: maxBatch, Linger: linger}, writer, log, onDead)
 	}
-	classifyIn, err := consumer(metrics.StageClassify, cfg.Topics.Raw)
+	classifyIn, err := consumer(metrics.StageClassify, cfg.Topics.Raw, 256, 5*time.Millisecond)
 	if err != nil {
 		return err
 	}
-	indexIn, err := consumer(metrics.StageIndex, cfg.Topics.Classified)
+	// Every index batch is a segment that Bleve writes, fsyncs and later merges: fewer, larger
+	// batches cost far less per tip, and 50ms is small beside the one-second latency goal.
+	indexIn, err := consumer(metrics.StageIndex, cfg.Topics.Classified, 2000, 50*time.Millisecond)
 	if err != nil {
 		return err
 	}

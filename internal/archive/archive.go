@@ -1,14 +1,17 @@
 // Package archive is tipline's evidence store and system of record: original bytes stored by
 // their SHA-256, and small named records (tip manifests, receipts) beside them.
 //
-// Local keeps everything under one folder. Every write goes to a temporary file that is renamed
-// into place and then flushed to disk together with the writes of concurrent callers (see
-// groupSync), so after a call returns the object survives a crash and a reader never sees half
-// a file. An S3-compatible backend
-// (gocloud.dev/blob) can offer the same methods: objects are immutable and keys are plain paths.
+// Local keeps everything under one folder. Small blobs (up to InlineLimit) and all records live
+// in a bbolt database, whose transactions are committed in groups: concurrent writers share one
+// fsync, and a submission's original, attachments and records become durable together. Larger
+// blobs are files, written to a temporary name, renamed into place and flushed with the writes
+// of concurrent callers (groupSync). After a write returns, the object survives a crash and a
+// reader never sees half of it. An S3-compatible backend (gocloud.dev/blob) can offer the same
+// methods: objects are immutable and keys are plain paths.
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,10 +23,21 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // ErrNotFound is returned for a missing blob or record.
 var ErrNotFound = errors.New("archive: not found")
+
+// InlineLimit is the largest blob kept inside the database rather than as a file of its own.
+const InlineLimit = 64 << 10
+
+var (
+	bucketBlobs   = []byte("blobs")
+	bucketRecords = []byte("records")
+)
 
 // Object describes a stored blob.
 type Object struct {
@@ -32,15 +46,16 @@ type Object struct {
 	Ref    string // "sha256:<hex>", the reference tips carry
 }
 
-// Local is a Store on the local file system.
+// Local is the archive on the local file system.
 type Local struct {
-	root string
-	sync *groupSync
+	root  string
+	db    *bolt.DB
+	files *groupSync
 }
 
 // OpenLocal opens (creating if needed) an archive rooted at dir.
 func OpenLocal(dir string) (*Local, error) {
-	for _, sub := range []string{"blobs", "records", "tmp"} {
+	for _, sub := range []string{"blobs", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("archive: open %s: %w", dir, err)
 		}
@@ -50,31 +65,137 @@ func OpenLocal(dir string) (*Local, error) {
 	for _, t := range tmps {
 		_ = os.Remove(t)
 	}
-	g, err := newGroupSync(dir)
+	db, err := bolt.Open(filepath.Join(dir, "archive.db"), 0o600, &bolt.Options{Timeout: 10 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("archive: open %s: %w", dir, err)
 	}
-	return &Local{root: dir, sync: g}, nil
+	// Group commit: writers arriving within a few milliseconds share one transaction and fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketBlobs, bucketRecords} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		var g *groupSync
+		if g, err = newGroupSync(dir); err == nil {
+			return &Local{root: dir, db: db, files: g}, nil
+		}
+	}
+	db.Close()
+	return nil, fmt.Errorf("archive: open %s: %w", dir, err)
 }
 
 // Close releases the archive.
-func (l *Local) Close() error { return l.sync.Close() }
+func (l *Local) Close() error {
+	return errors.Join(l.db.Close(), l.files.Close())
+}
 
 // Ref is the archive reference for a blob with the given hex digest.
 func Ref(sha string) string { return "sha256:" + sha }
 
 // Put durably stores the bytes read from r and returns their digest. Storing the same bytes
-// twice keeps one copy. The bytes are streamed, never held in memory whole.
+// twice keeps one copy. Large blobs are streamed to disk, never held in memory whole.
 func (l *Local) Put(ctx context.Context, r io.Reader) (Object, error) {
-	obj, err := l.write(ctx, r)
+	b := l.Batch()
+	obj, err := b.Put(ctx, r)
 	if err == nil {
-		err = l.sync.Sync()
+		err = b.Commit()
 	}
 	return obj, err
 }
 
-// write stores a blob without waiting for it to reach the disk.
-func (l *Local) write(ctx context.Context, r io.Reader) (Object, error) {
+// PutRecord durably stores a small named record, replacing any earlier one. Keys are
+// slash-separated relative paths such as "tips/2026/11/28/<id>.json".
+func (l *Local) PutRecord(_ context.Context, key string, data []byte) error {
+	b := l.Batch()
+	if err := b.PutRecord(key, data); err != nil {
+		return err
+	}
+	return b.Commit()
+}
+
+// Batch groups writes that become durable together at Commit: a submission's original,
+// attachments and records cost one wait for the disk instead of one each.
+type Batch struct {
+	l       *Local
+	blobs   map[string][]byte // small blobs by digest, written at Commit
+	records map[string][]byte
+	files   bool // a blob went to a file: flush files at Commit
+}
+
+// Batch starts a group of writes.
+func (l *Local) Batch() *Batch {
+	return &Batch{l: l, blobs: map[string][]byte{}, records: map[string][]byte{}}
+}
+
+// Put stores a blob; it is durable once Commit returned nil.
+func (b *Batch) Put(ctx context.Context, r io.Reader) (Object, error) {
+	h := sha256.New()
+	var head bytes.Buffer
+	n, err := io.Copy(io.MultiWriter(&head, h), io.LimitReader(readerWithContext{ctx, r}, InlineLimit+1))
+	if err != nil {
+		return Object{}, fmt.Errorf("archive: put: %w", err)
+	}
+	if n <= InlineLimit {
+		sum := hex.EncodeToString(h.Sum(nil))
+		b.blobs[sum] = head.Bytes()
+		return Object{SHA256: sum, Size: n, Ref: Ref(sum)}, nil
+	}
+	obj, err := b.l.writeFile(io.MultiReader(&head, readerWithContext{ctx, r}))
+	if err == nil {
+		b.files = true
+	}
+	return obj, err
+}
+
+// PutRecord stores a record; it is durable once Commit returned nil.
+func (b *Batch) PutRecord(key string, data []byte) error {
+	if err := validKey(key); err != nil {
+		return err
+	}
+	b.records[key] = bytes.Clone(data)
+	return nil
+}
+
+// Commit returns once every write of the batch is on disk.
+func (b *Batch) Commit() error {
+	if b.files {
+		if err := b.l.files.Sync(); err != nil {
+			return err
+		}
+	}
+	if len(b.blobs) == 0 && len(b.records) == 0 {
+		return nil
+	}
+	// bolt may run this function more than once; every write in it is idempotent.
+	err := b.l.db.Batch(func(tx *bolt.Tx) error {
+		blobs, records := tx.Bucket(bucketBlobs), tx.Bucket(bucketRecords)
+		for sum, data := range b.blobs {
+			if blobs.Get([]byte(sum)) == nil {
+				if err := blobs.Put([]byte(sum), data); err != nil {
+					return err
+				}
+			}
+		}
+		for key, data := range b.records {
+			if err := records.Put([]byte(key), data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("archive: commit: %w", err)
+	}
+	return nil
+}
+
+// writeFile stores a large blob as a file, not yet flushed.
+func (l *Local) writeFile(r io.Reader) (Object, error) {
 	f, err := os.CreateTemp(filepath.Join(l.root, "tmp"), "blob-*")
 	if err != nil {
 		return Object{}, fmt.Errorf("archive: put: %w", err)
@@ -82,7 +203,7 @@ func (l *Local) write(ctx context.Context, r io.Reader) (Object, error) {
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op once renamed
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), readerWithContext{ctx, r})
+	n, err := io.Copy(io.MultiWriter(f, h), r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -95,7 +216,10 @@ func (l *Local) write(ctx context.Context, r io.Reader) (Object, error) {
 	if _, err := os.Stat(final); err == nil {
 		return obj, nil // already stored
 	}
-	if err := place(tmp, final); err != nil {
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return Object{}, fmt.Errorf("archive: put %s: %w", sum, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
 		return Object{}, fmt.Errorf("archive: put %s: %w", sum, err)
 	}
 	return obj, nil
@@ -105,6 +229,17 @@ func (l *Local) write(ctx context.Context, r io.Reader) (Object, error) {
 func (l *Local) Open(_ context.Context, sha string) (io.ReadCloser, error) {
 	if !validSHA(sha) {
 		return nil, fmt.Errorf("archive: open: invalid digest %q", sha)
+	}
+	var inline []byte
+	err := l.db.View(func(tx *bolt.Tx) error {
+		inline = bytes.Clone(tx.Bucket(bucketBlobs).Get([]byte(sha)))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive: open %s: %w", sha, err)
+	}
+	if inline != nil {
+		return io.NopCloser(bytes.NewReader(inline)), nil
 	}
 	f, err := os.Open(l.blobPath(sha))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -116,109 +251,60 @@ func (l *Local) Open(_ context.Context, sha string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// PutRecord durably stores a small named record, replacing any earlier one. Keys are
-// slash-separated relative paths such as "tips/2026/11/28/<id>.json".
-func (l *Local) PutRecord(_ context.Context, key string, data []byte) error {
-	err := l.writeRecord(key, data)
-	if err == nil {
-		err = l.sync.Sync()
-	}
-	return err
-}
-
-// writeRecord stores a record without waiting for it to reach the disk.
-func (l *Local) writeRecord(key string, data []byte) error {
-	p, err := l.recordPath(key)
-	if err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Join(l.root, "tmp"), "rec-*")
-	if err != nil {
-		return fmt.Errorf("archive: put record %s: %w", key, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = place(tmp, p)
-	}
-	if err != nil {
-		return fmt.Errorf("archive: put record %s: %w", key, err)
-	}
-	return nil
-}
-
-// Batch groups writes that become durable together, with one flush at Commit: a submission's
-// original, attachments and records cost one wait for the disk instead of one each.
-type Batch struct {
-	l *Local
-}
-
-// Batch starts a group of writes.
-func (l *Local) Batch() *Batch { return &Batch{l: l} }
-
-// Put stores a blob; it is durable once Commit returned nil.
-func (b *Batch) Put(ctx context.Context, r io.Reader) (Object, error) { return b.l.write(ctx, r) }
-
-// PutRecord stores a record; it is durable once Commit returned nil.
-func (b *Batch) PutRecord(key string, data []byte) error { return b.l.writeRecord(key, data) }
-
-// Commit returns once every write of the batch is on disk.
-func (b *Batch) Commit() error { return b.l.sync.Sync() }
-
 // GetRecord reads a record stored by PutRecord.
 func (l *Local) GetRecord(_ context.Context, key string) ([]byte, error) {
-	p, err := l.recordPath(key)
-	if err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("archive: record %s: %w", key, ErrNotFound)
-	}
+	var data []byte
+	err := l.db.View(func(tx *bolt.Tx) error {
+		data = bytes.Clone(tx.Bucket(bucketRecords).Get([]byte(key)))
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("archive: record %s: %w", key, err)
 	}
-	return b, nil
+	if data == nil {
+		return nil, fmt.Errorf("archive: record %s: %w", key, ErrNotFound)
+	}
+	return data, nil
 }
 
-// ListRecords calls fn with the key of every record under prefix, in lexical order.
-func (l *Local) ListRecords(ctx context.Context, prefix string, fn func(key string) error) error {
-	base := filepath.Join(l.root, "records")
-	start, err := l.recordPath(strings.TrimSuffix(prefix, "/"))
-	if err != nil {
-		return err
-	}
-	err = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
+// ListRecords returns up to limit keys under prefix that sort after the key after (empty: from
+// the start), in lexical order: for tip manifests, the order of receipt. Page through a prefix
+// by passing the last key returned as the next after.
+func (l *Local) ListRecords(ctx context.Context, prefix, after string, limit int) ([]string, error) {
+	var keys []string
+	err := l.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketRecords).Cursor()
+		p := []byte(prefix)
+		k, _ := c.Seek(p)
+		if after != "" {
+			k, _ = c.Seek([]byte(after))
+			if k != nil && string(k) == after {
+				k, _ = c.Next()
 			}
-			return err
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		for ; k != nil && bytes.HasPrefix(k, p) && len(keys) < limit; k, _ = c.Next() {
+			keys = append(keys, string(k))
 		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(base, p)
-		if err != nil {
-			return err
-		}
-		return fn(filepath.ToSlash(rel))
+		return ctx.Err()
 	})
 	if err != nil {
-		return fmt.Errorf("archive: list %s: %w", prefix, err)
+		return nil, fmt.Errorf("archive: list %s: %w", prefix, err)
 	}
-	return nil
+	return keys, nil
 }
 
 // Stats counts the stored blobs and their bytes.
-func (l *Local) Stats() (objects, bytes int64, err error) {
+func (l *Local) Stats() (objects, size int64, err error) {
+	err = l.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
+			objects++
+			size += int64(len(v))
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, 0, err
+	}
 	err = filepath.WalkDir(filepath.Join(l.root, "blobs"), func(_ string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -228,36 +314,30 @@ func (l *Local) Stats() (objects, bytes int64, err error) {
 			return err
 		}
 		objects++
-		bytes += info.Size()
+		size += info.Size()
 		return nil
 	})
-	return objects, bytes, err
+	return objects, size, err
 }
 
-// Check reports whether the archive folder is usable, for readiness probes.
+// Check reports whether the archive is usable, for readiness probes.
 func (l *Local) Check() error {
-	_, err := os.Stat(filepath.Join(l.root, "tmp"))
-	return err
+	if err := l.files.Err(); err != nil {
+		return err
+	}
+	return l.db.View(func(*bolt.Tx) error { return nil })
 }
 
 func (l *Local) blobPath(sha string) string {
 	return filepath.Join(l.root, "blobs", sha[:2], sha[2:4], sha)
 }
 
-func (l *Local) recordPath(key string) (string, error) {
+func validKey(key string) error {
 	clean := path.Clean("/" + key)[1:]
 	if key == "" || clean != key || strings.Contains(key, "\\") {
-		return "", fmt.Errorf("archive: invalid record key %q", key)
+		return fmt.Errorf("archive: invalid record key %q", key)
 	}
-	return filepath.Join(l.root, "records", filepath.FromSlash(key)), nil
-}
-
-// place renames tmp to final. Durability comes from the flush that follows (groupSync).
-func place(tmp, final string) error {
-	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return err
-	}
-	return os.Rename(tmp, final)
+	return nil
 }
 
 func validSHA(s string) bool {

@@ -14,12 +14,21 @@ import (
 )
 
 func TestPutIsContentAddressedAndDeduplicated(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"small blob, kept in the database": []byte("一条短线索"),
+		"large blob, kept as a file":       bytes.Repeat([]byte("证据"), 100000),
+	} {
+		t.Run(name, func(t *testing.T) { testPut(t, data) })
+	}
+}
+
+func testPut(t *testing.T, data []byte) {
 	a, err := OpenLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer a.Close()
 	ctx := context.Background()
-	data := bytes.Repeat([]byte("证据"), 100000)
 	sum := sha256.Sum256(data)
 	obj, err := a.Put(ctx, bytes.NewReader(data))
 	if err != nil {
@@ -66,12 +75,18 @@ func TestRecords(t *testing.T) {
 	if err := a.PutRecord(ctx, "tips/2026/01/01/a.json", []byte("v2")); err != nil {
 		t.Fatal(err)
 	}
-	var keys []string
-	if err := a.ListRecords(ctx, "tips", func(k string) error { keys = append(keys, k); return nil }); err != nil {
+	keys, err := a.ListRecords(ctx, "tips/", "", 10)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(keys, " ") != "tips/2026/01/01/a.json tips/2026/01/02/b.json" {
 		t.Errorf("listed %v", keys)
+	}
+	page, _ := a.ListRecords(ctx, "tips/", "", 1)
+	next, _ := a.ListRecords(ctx, "tips/", page[0], 1)
+	last, _ := a.ListRecords(ctx, "tips/", next[0], 1)
+	if len(page) != 1 || len(next) != 1 || next[0] != keys[1] || len(last) != 0 {
+		t.Errorf("pages %v %v %v", page, next, last)
 	}
 	if b, _ := a.GetRecord(ctx, "tips/2026/01/01/a.json"); string(b) != "v2" {
 		t.Errorf("record not replaced: %q", b)
@@ -84,15 +99,21 @@ func TestRecords(t *testing.T) {
 			t.Errorf("accepted key %q", bad)
 		}
 	}
-	if err := a.ListRecords(ctx, "nothing-here", func(string) error { return nil }); err != nil {
-		t.Errorf("listing an empty prefix: %v", err)
+	if keys, err := a.ListRecords(ctx, "nothing-here/", "", 10); err != nil || len(keys) != 0 {
+		t.Errorf("listing an empty prefix: %v %v", keys, err)
 	}
 	// Leftovers of a crash mid-write are cleared at open and never listed.
 	if err := os.WriteFile(filepath.Join(dir, "tmp", "blob-123"), []byte("half"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenLocal(dir); err != nil {
+	a.Close()
+	a, err = OpenLocal(dir)
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer a.Close()
+	if b, _ := a.GetRecord(ctx, "receipts/x.json"); string(b) != "receipts/x.json" {
+		t.Errorf("record lost across reopen: %q", b)
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "tmp", "*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)

@@ -62,4 +62,11 @@ func (g *groupSync) Sync() error {
 	return g.err
 }
 
+// Err is the sticky flush error, if any.
+func (g *groupSync) Err() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
 func (g *groupSync) Close() error { return g.root.Close() }
