@@ -35,6 +35,7 @@ func benchCommand() *ffcli.Command {
 	fs.Float64Var(&b.rate, "rate", 100, "offered rate (tips/s) in the latency phase")
 	fs.DurationVar(&b.duration, "duration", 20*time.Second, "length of the latency phase")
 	fs.IntVar(&b.size, "size", 1024, "bytes of Chinese text per tip")
+	fs.IntVar(&b.partitions, "partitions", 0, "partitions of the topics, as tipline serve --partitions")
 	fs.StringVar(&b.dataDir, "data-dir", "", "data folder (default: a temporary folder, removed afterwards)")
 	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	return &ffcli.Command{
@@ -62,6 +63,7 @@ type benchConfig struct {
 	rate        float64
 	duration    time.Duration
 	size        int
+	partitions  int
 	dataDir     string
 	cpuProfile  string
 }
@@ -141,7 +143,7 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 		topics = bus.Topics{Raw: run + ".raw", Classified: run + ".classified", DLQ: run + ".dlq"}
 	}
 	cfg := pipelineConfig{DataDir: dir, Kafka: b.kafka, PublicAddr: "127.0.0.1:0", AnalystAddr: "127.0.0.1:0",
-		OpsAddr: "127.0.0.1:0", Topics: topics, Partitions: 6, ReplicationFactor: 1, GroupPrefix: run,
+		OpsAddr: "127.0.0.1:0", Topics: topics, Partitions: b.partitions, ReplicationFactor: 1, GroupPrefix: run,
 		ShutdownGrace: 30 * time.Second, onIndexed: tr.observe}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 

@@ -102,6 +102,11 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 
 	busCfg := bus.Config{Brokers: cfg.Kafka, Partitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor}
 	if len(cfg.Kafka) == 0 {
+		// One process consumes each topic, so more partitions would buy no parallelism, and
+		// the embedded broker fsyncs every partition's batch separately.
+		if busCfg.Partitions == 0 {
+			busCfg.Partitions = 1
+		}
 		dir := filepath.Join(cfg.DataDir, "kafka")
 		broker, err := bus.StartEmbedded(dir)
 		if err != nil {

@@ -26,7 +26,7 @@ func serveCommand() *ffcli.Command {
 	fs.StringVar(&cfg.Topics.Raw, "topic-raw", def.Raw, "topic of ingested tips")
 	fs.StringVar(&cfg.Topics.Classified, "topic-classified", def.Classified, "topic of classified tips")
 	fs.StringVar(&cfg.Topics.DLQ, "topic-dlq", def.DLQ, "dead-letter topic")
-	fs.IntVar(&cfg.Partitions, "partitions", 6, "partitions of the topics tipline creates (bounds how many instances of a stage share the work)")
+	fs.IntVar(&cfg.Partitions, "partitions", 0, "partitions of the topics tipline creates, bounding how many instances of a stage share the work (0: 1 on the embedded broker, 6 on a cluster)")
 	fs.IntVar(&cfg.ReplicationFactor, "replication-factor", 1, "replication factor of the topics tipline creates (3 on a real cluster)")
 	fs.StringVar(&cfg.GroupPrefix, "group-prefix", "tipline", "prefix of the consumer group names (<prefix>-classify, <prefix>-index)")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long in-flight work may take to finish after SIGTERM")
