@@ -135,26 +135,31 @@ func document(t *tip.Tip, event []byte) map[string]any {
 	return d
 }
 
-// Put indexes tips in one batch, replacing any earlier version of each. When it returns, the
-// batch is on disk (scorch waits for persistence unless told otherwise).
-func (x *Index) Put(tips []*tip.Tip) error {
+// Put indexes tips in one batch, replacing any earlier version of each. When it returns nil,
+// the batch is on disk (scorch waits for persistence unless told otherwise). A tip that cannot
+// be turned into a document is left out and reported in refused, by its position in tips; an
+// error means the batch as a whole did not reach the index.
+func (x *Index) Put(tips []*tip.Tip) (refused map[int]error, err error) {
 	b := x.b.NewBatch()
-	for _, t := range tips {
+	for i, t := range tips {
 		// The text is stored once, in its own field; the event keeps the rest.
 		rest := *t
 		rest.Text = ""
 		event, err := tip.Marshal(&rest)
-		if err != nil {
-			return err
+		if err == nil {
+			err = b.Index(t.ID, document(t, event))
 		}
-		if err := b.Index(t.ID, document(t, event)); err != nil {
-			return fmt.Errorf("index: document %s: %w", t.ID, err)
+		if err != nil {
+			if refused == nil {
+				refused = map[int]error{}
+			}
+			refused[i] = fmt.Errorf("index: document %s: %w", t.ID, err)
 		}
 	}
 	if err := x.b.Batch(b); err != nil {
-		return fmt.Errorf("index: batch of %d: %w", len(tips), err)
+		return nil, fmt.Errorf("index: batch of %d: %w", len(tips), err)
 	}
-	return nil
+	return refused, nil
 }
 
 // Has returns the subset of ids that are in the index.

@@ -46,6 +46,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	var rejects []bus.Reject
 	byID := make(map[string]int, len(msgs))
 	var tips []*tip.Tip
+	var from []int // the message each tip came from
 	for i, m := range msgs {
 		t, err := tip.Unmarshal(m.Value)
 		if err == nil && (t.Verdict == nil || !t.Office.Valid()) {
@@ -60,11 +61,12 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 			continue
 		}
 		if j, dup := byID[t.ID]; dup { // the later copy wins, as it would in two batches
-			tips[j] = t
+			tips[j], from[j] = t, i
 			continue
 		}
 		byID[t.ID] = len(tips)
 		tips = append(tips, t)
+		from = append(from, i)
 	}
 	if len(tips) == 0 {
 		return rejects, nil
@@ -77,11 +79,20 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	if err != nil {
 		return nil, err
 	}
-	if err := s.idx.Put(tips); err != nil {
-		return nil, err
+	refused, err := s.idx.Put(tips)
+	if err != nil {
+		// The index itself failed (disk full, I/O error): no one tip is to blame, so the batch
+		// waits and retries rather than dead-lettering every tip behind the fault.
+		return nil, fmt.Errorf("%w: %w", bus.ErrUnavailable, err)
 	}
 	now := time.Now()
-	for _, t := range tips {
+	indexed := tips[:0:0]
+	for i, t := range tips {
+		if err, ok := refused[i]; ok {
+			rejects = append(rejects, bus.Reject{Index: from[i], Reason: bus.ReasonProcess, Err: err})
+			continue
+		}
+		indexed = append(indexed, t)
 		if existing[t.ID] {
 			continue
 		}
@@ -91,7 +102,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	s.metrics.StageMessages.WithLabelValues(metrics.StageIndex).Add(float64(len(msgs)))
 	s.metrics.StageSeconds.WithLabelValues(metrics.StageIndex).Observe(time.Since(start).Seconds())
 	if s.OnIndexed != nil {
-		s.OnIndexed(tips, now)
+		s.OnIndexed(indexed, now)
 	}
 	return rejects, nil
 }

@@ -85,20 +85,12 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	if err != nil {
 		return err
 	}
-	closers = append(closers, func() {
-		if err := arc.Close(); err != nil {
-			log.Error("closing archive", "err", err)
-		}
-	})
+	closers = append(closers, closeLogged(log, "archive", arc.Close))
 	idx, err := index.Open(filepath.Join(cfg.DataDir, "index"))
 	if err != nil {
 		return err
 	}
-	closers = append(closers, func() {
-		if err := idx.Close(); err != nil {
-			log.Error("closing index", "err", err)
-		}
-	})
+	closers = append(closers, closeLogged(log, "index", idx.Close))
 
 	busCfg := bus.Config{Brokers: cfg.Kafka, Partitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor}
 	if len(cfg.Kafka) == 0 {
@@ -125,11 +117,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		return fmt.Errorf("kafka at %v: %w", busCfg.Brokers, err)
 	}
 	writer := bus.NewWriter(busCfg)
-	closers = append(closers, func() {
-		if err := writer.Close(); err != nil {
-			log.Error("closing writer", "err", err)
-		}
-	})
+	closers = append(closers, closeLogged(log, "kafka writer", writer.Close))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -213,12 +201,12 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	ready.Store(true)
 
 	submitter := ingest.NewSubmitter(arc, writer, cfg.Topics.Raw, m)
-	go func() {
+	stages.Go(func() {
 		rec := ingest.NewReconciler(arc, idx, writer, cfg.Topics.Raw, m, log.With("stage", "reconcile"))
 		if _, err := rec.Reconcile(stageCtx); err != nil && stageCtx.Err() == nil {
 			log.Error("reconciling the archive with the index failed; it runs again at the next start", "err", err)
 		}
-	}()
+	})
 
 	analystMux := http.NewServeMux()
 	index.NewAPI(idx, log.With("api", "analyst")).Register(analystMux)
@@ -244,6 +232,14 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	stages.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+func closeLogged(log *slog.Logger, what string, close func() error) func() {
+	return func() {
+		if err := close(); err != nil {
+			log.Error("closing "+what, "err", err)
+		}
+	}
 }
 
 func serve(ln net.Listener, h http.Handler, log *slog.Logger) *http.Server {

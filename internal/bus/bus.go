@@ -89,8 +89,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// ErrUnavailable marks a failure of the bus itself (broker down, no leader, timeout), as
-// opposed to a problem with one message. Consumers retry these without dead-lettering.
+// ErrUnavailable marks a failure of the bus or of what a stage writes to (broker down, no
+// leader, index on a full disk), as opposed to a problem with one message. Consumers retry
+// these until they clear and never dead-letter for them: a fault of the system must not send
+// every tip behind it to the dead-letter topic.
 var ErrUnavailable = errors.New("bus: unavailable")
 
 // Dead-letter headers: why a message was dead-lettered and where it came from.
