@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/tipline/tipline/internal/bus"
@@ -27,19 +28,28 @@ type Stage struct {
 	in      Consumer
 	out     Publisher
 	topic   string
-	cls     *Classifier
+	cls     atomic.Pointer[Classifier]
 	metrics *metrics.Metrics
 	log     *slog.Logger
 }
 
 // NewStage wires the classify stage. topic is the classified topic it publishes to.
 func NewStage(in Consumer, out Publisher, topic string, cls *Classifier, m *metrics.Metrics, log *slog.Logger) *Stage {
-	return &Stage{in: in, out: out, topic: topic, cls: cls, metrics: m, log: log}
+	s := &Stage{in: in, out: out, topic: topic, metrics: m, log: log}
+	s.cls.Store(cls)
+	return s
+}
+
+// Use swaps in another classifier (new rules) for the batches that follow; the batch in
+// progress finishes with the one it started with, so no tip is dropped or half-classified.
+func (s *Stage) Use(cls *Classifier) {
+	old := s.cls.Swap(cls)
+	s.log.Info("classifier rules replaced", "from", old.RulesVersion(), "to", cls.RulesVersion())
 }
 
 // Run classifies until ctx is cancelled.
 func (s *Stage) Run(ctx context.Context) error {
-	s.log.Info("classify stage started", "rules_version", s.cls.RulesVersion())
+	s.log.Info("classify stage started", "rules_version", s.cls.Load().RulesVersion())
 	return s.in.Run(ctx, s.Handle)
 }
 
@@ -48,6 +58,7 @@ func (s *Stage) Run(ctx context.Context) error {
 // so a redelivered tip is published again unchanged and the indexer overwrites it with itself.
 func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, error) {
 	start := time.Now()
+	cls := s.cls.Load()
 	var rejects []bus.Reject
 	out := make([]bus.Message, 0, len(msgs))
 	tips := make([]*tip.Tip, 0, len(msgs))
@@ -61,9 +72,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: err})
 			continue
 		}
-		v := s.cls.Classify(t.Text)
-		t.Verdict = &v
-		Route(t)
+		cls.Analyze(t)
 		b, err := tip.Marshal(t)
 		if err != nil {
 			rejects = append(rejects, bus.Reject{Index: i, Reason: bus.ReasonInvalid, Err: err})

@@ -49,7 +49,7 @@ func TestStageHandle(t *testing.T) {
 
 	pub := &memPublisher{}
 	m := metrics.New(prometheus.NewRegistry(), nil)
-	st := NewStage(nil, pub, "tips.classified", New(DefaultRules()), m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := NewStage(nil, pub, "tips.classified", New(DefaultRules(), DefaultGazetteer()), m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rejects, err := st.Handle(context.Background(), msgs)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,21 +18,61 @@ import (
 
 func classifyCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline classify", flag.ContinueOnError)
+	rules := fs.String("rules", "", "rules file (default: the embedded rules)")
+	evalFS := flag.NewFlagSet("tipline classify eval", flag.ContinueOnError)
+	evalRules := evalFS.String("rules", "", "rules file (default: the embedded rules)")
+	showErrors := evalFS.Bool("errors", false, "also list every misclassified example")
 	return &ffcli.Command{
 		Name:       "classify",
-		ShortUsage: `tipline classify < tips.jsonl   (lines of {"id": ..., "text": ...})`,
+		ShortUsage: `tipline classify [--rules FILE] < tips.jsonl   (lines of {"id": ..., "text": ...})`,
 		ShortHelp:  "classify and route JSON lines from stdin, one JSON line out per line in",
 		FlagSet:    fs,
 		Options:    envOptions(),
+		Subcommands: []*ffcli.Command{{
+			Name:       "eval",
+			ShortUsage: `tipline classify eval [--rules FILE] [--errors] FILE   (lines of {"id", "text", "label"})`,
+			ShortHelp:  "precision, recall, F1 and the confusion matrix on a labelled JSON-lines file",
+			FlagSet:    evalFS,
+			Exec: func(_ context.Context, args []string) error {
+				if len(args) != 1 {
+					return errors.New("classify eval: give one labelled JSON-lines file")
+				}
+				c, err := loadClassifier(*evalRules)
+				if err != nil {
+					return err
+				}
+				return evaluate(args[0], c, *showErrors, os.Stdout)
+			},
+		}},
 		Exec: func(_ context.Context, _ []string) error {
-			return classifyLines(os.Stdin, os.Stdout, classify.New(classify.DefaultRules()))
+			c, err := loadClassifier(*rules)
+			if err != nil {
+				return err
+			}
+			return classifyLines(os.Stdin, os.Stdout, c)
 		},
 	}
 }
 
+// loadClassifier builds a classifier from a rules file, or from the embedded rules.
+func loadClassifier(path string) (*classify.Classifier, error) {
+	r := classify.DefaultRules()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if r, err = classify.ParseRules(b); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return classify.New(r, classify.DefaultGazetteer()), nil
+}
+
 type classifyIn struct {
-	ID   json.RawMessage `json:"id"`
-	Text string          `json:"text"`
+	ID           json.RawMessage `json:"id"`
+	Text         string          `json:"text"`
+	CategoryHint string          `json:"category_hint"`
 }
 
 type classifyOut struct {
@@ -44,6 +85,7 @@ type classifyOut struct {
 	Routing      tip.Routing         `json:"routing"`
 	Entities     map[string][]string `json:"entities"`
 	RulesVersion string              `json:"rules_version"`
+	Notes        []string            `json:"notes,omitempty"`
 }
 
 // classifyLines answers every input line with one output line; a line that is not valid input
@@ -62,11 +104,14 @@ func classifyLines(in io.Reader, out io.Writer, c *classify.Classifier) error {
 			}
 			continue
 		}
-		v := c.Classify(req.Text)
-		t := &tip.Tip{Text: req.Text}
-		classify.Route(t)
+		t := &tip.Tip{Text: req.Text, Details: tip.Details{CategoryHint: req.CategoryHint}}
+		c.Analyze(t)
+		v := t.Verdict
 		res := classifyOut{ID: req.ID, Category: v.Category, Score: v.Score, RunnerUp: v.RunnerUp, Matches: v.Matches,
-			Office: t.Office, Routing: t.Routing, Entities: map[string][]string{}, RulesVersion: v.RulesVersion}
+			Office: t.Office, Routing: t.Routing, Entities: map[string][]string{}, RulesVersion: v.RulesVersion, Notes: v.Notes}
+		for _, e := range t.Entities {
+			res.Entities[e.Kind] = appendUnique(res.Entities[e.Kind], e.Value)
+		}
 		if res.ID == nil {
 			res.ID = json.RawMessage("null")
 		}
@@ -81,4 +126,53 @@ func classifyLines(in io.Reader, out io.Writer, c *classify.Classifier) error {
 		return fmt.Errorf("classify: reading input: %w", err)
 	}
 	return w.Flush()
+}
+
+func appendUnique(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+// evaluate prints the report for a labelled file.
+func evaluate(path string, c *classify.Classifier, showErrors bool, out io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var examples []classify.Example
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var ex classify.Example
+		if err := json.Unmarshal(sc.Bytes(), &ex); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		if !ex.Label.Valid() {
+			return fmt.Errorf("%s:%d: unknown label %q", path, n, ex.Label)
+		}
+		examples = append(examples, ex)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	rep := c.Evaluate(examples)
+	fmt.Fprintf(out, "%s: %d examples, rules %s\n\n", path, rep.Total, c.RulesVersion())
+	if err := rep.Write(out); err != nil {
+		return err
+	}
+	if showErrors {
+		fmt.Fprintln(out, "\nmisclassified:")
+		for _, e := range rep.Errors {
+			fmt.Fprintf(out, "  %s\t%s → %s (%.1f)\n", e.ID, e.Label, e.Predicted, e.Score)
+		}
+	}
+	return nil
 }

@@ -16,7 +16,7 @@ func TestClassifyLines(t *testing.T) {
 		`{"id": 7, "text": "今天天气不错"}`,
 	}, "\n")
 	var out bytes.Buffer
-	if err := classifyLines(strings.NewReader(in), &out, classify.New(classify.DefaultRules())); err != nil {
+	if err := classifyLines(strings.NewReader(in), &out, classify.New(classify.DefaultRules(), classify.DefaultGazetteer())); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

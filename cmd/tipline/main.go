@@ -39,6 +39,7 @@ func newRoot() *ffcli.Command {
 		Subcommands: []*ffcli.Command{
 			serveCommand(),
 			classifyCommand(),
+			rulesCommand(),
 			benchCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },

@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +41,7 @@ type pipelineConfig struct {
 	ReplicationFactor int
 	GroupPrefix       string
 	ShutdownGrace     time.Duration
+	Rules             string // rules file; empty: the embedded rules
 
 	// onIndexed, if set, sees every batch once it is searchable (the bench uses it).
 	onIndexed func(tips []*tip.Tip, at time.Time)
@@ -183,7 +187,15 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	if err != nil {
 		return err
 	}
-	classifier := classify.NewStage(classifyIn, writer, cfg.Topics.Classified, classify.New(classify.DefaultRules()), m, log.With("stage", "classify"))
+	rules := classify.DefaultRules()
+	if cfg.Rules != "" {
+		if rules, err = classify.LoadRules(cfg.Rules); err != nil {
+			return err
+		}
+	}
+	places := classify.DefaultGazetteer()
+	classifier := classify.NewStage(classifyIn, writer, cfg.Topics.Classified, classify.New(rules, places), m, log.With("stage", "classify"))
+	m.SetRulesVersion(rules.Version)
 	indexer := index.NewStage(indexIn, idx, m, log.With("stage", "index"))
 	indexer.OnIndexed = cfg.onIndexed
 
@@ -197,6 +209,18 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 				fatal <- err
 			}
 		})
+	}
+	if cfg.Rules != "" {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		reloader := &classify.Reloader{Path: cfg.Rules, Places: places, Now: hup, Log: log.With("stage", "classify"),
+			Apply: func(c *classify.Classifier) {
+				classifier.Use(c)
+				m.SetRulesVersion(c.RulesVersion())
+			},
+			Result: func(r string) { m.RulesReloads.WithLabelValues(r).Inc() }}
+		stages.Go(func() { _ = reloader.Run(stageCtx) })
 	}
 	ready.Store(true)
 

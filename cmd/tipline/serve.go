@@ -29,6 +29,7 @@ func serveCommand() *ffcli.Command {
 	fs.IntVar(&cfg.Partitions, "partitions", 0, "partitions of the topics tipline creates, bounding how many instances of a stage share the work (0: 1 on the embedded broker, 6 on a cluster)")
 	fs.IntVar(&cfg.ReplicationFactor, "replication-factor", 1, "replication factor of the topics tipline creates (3 on a real cluster)")
 	fs.StringVar(&cfg.GroupPrefix, "group-prefix", "tipline", "prefix of the consumer group names (<prefix>-classify, <prefix>-index)")
+	fs.StringVar(&cfg.Rules, "rules", "", "classifier rules file (default: the embedded rules); reloaded when it changes or on SIGHUP")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long in-flight work may take to finish after SIGTERM")
 	lf.register(fs)
 	return &ffcli.Command{

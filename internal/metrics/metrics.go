@@ -39,6 +39,14 @@ type Metrics struct {
 	StageMessages     *prometheus.CounterVec   // stage: messages handled
 	ReceivedToIndexed prometheus.Histogram
 	Reconciled        prometheus.Counter
+	RulesReloads      *prometheus.CounterVec // result: ok, error
+	RulesInfo         *prometheus.GaugeVec   // version of the rules in use
+}
+
+// SetRulesVersion records the classifier rules now in use.
+func (m *Metrics) SetRulesVersion(v string) {
+	m.RulesInfo.Reset()
+	m.RulesInfo.WithLabelValues(v).Set(1)
 }
 
 // New registers tipline's metrics on reg and creates every labelled series at 0.
@@ -87,7 +95,17 @@ func New(reg prometheus.Registerer, rejectReasons []string) *Metrics {
 			Name: "tipline_reconciled_total",
 			Help: "Archived tips found missing from the index at start and published again.",
 		}),
+		RulesReloads: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_rules_reloads_total",
+			Help: "Attempts to reload the classifier rules file, by result (ok, error).",
+		}, []string{"result"}),
+		RulesInfo: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tipline_classifier_rules_info",
+			Help: "Always 1; the version label is the classifier rules in use.",
+		}, []string{"version"}),
 	}
+	m.RulesReloads.WithLabelValues("ok")
+	m.RulesReloads.WithLabelValues("error")
 	version := "(devel)"
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		version = bi.Main.Version

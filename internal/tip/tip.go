@@ -44,6 +44,8 @@ type Tip struct {
 type Routing struct {
 	Reason RoutingReason `json:"reason,omitempty"`
 	Detail string        `json:"detail,omitempty"` // e.g. the place or mailbox that decided
+	// Candidates lists every office the text pointed to when it named places of more than one.
+	Candidates []Office `json:"candidates,omitempty"`
 }
 
 // Details are the structured fields the citizen form asks for (seed, part 二).
@@ -81,12 +83,16 @@ type Verdict struct {
 	RunnerUp     Category `json:"runner_up,omitempty"`
 	Matches      []Match  `json:"matches,omitempty"`
 	RulesVersion string   `json:"rules_version"`
+	// Notes explain conditions an analyst should know about (empty text, text cut short, bytes
+	// that were not UTF-8), in Chinese.
+	Notes []string `json:"notes,omitempty"`
 }
 
-// Match is one rule term found in the text; Start and End are byte offsets into Tip.Text.
+// Match is one piece of evidence found in the text; Start and End are byte offsets into
+// Tip.Text. A negative Weight lowers its category (or, with Category empty, every category).
 type Match struct {
 	Term     string   `json:"term"`
-	Category Category `json:"category"`
+	Category Category `json:"category,omitempty"`
 	Weight   float64  `json:"weight"`
 	Start    int      `json:"start"`
 	End      int      `json:"end"`
