@@ -24,14 +24,16 @@ const maxMatches = 300
 
 // Classifier applies one version of the rules.
 type Classifier struct {
-	rules    *Rules
-	places   *Gazetteer
-	fold     *folding
-	matcher  *matcher
-	patterns []string // normalised, by pattern id
-	uses     [][]use  // by pattern id
-	groups   []group
-	ratios   []ratio
+	rules     *Rules
+	places    *Gazetteer
+	fold      *folding
+	matcher   *matcher
+	patterns  []string // normalised, by pattern id
+	uses      [][]use  // by pattern id
+	groups    []group
+	ratios    []ratio
+	scoring   []bool // by pattern id: a term, negative or elsewhere word
+	partCount int    // parts of all together groups
 }
 
 type ratio struct {
@@ -51,6 +53,7 @@ const (
 	usePart
 	useBorrow
 	useRepay
+	usePlace
 )
 
 type use struct {
@@ -66,6 +69,7 @@ type group struct {
 	category tip.Category
 	name     string
 	parts    int
+	first    int // index of the group's first part in the per-tip table of last positions
 	within   int
 	weight   float64
 }
@@ -106,7 +110,8 @@ func New(r *Rules, g *Gazetteer) *Classifier {
 			if within == 0 {
 				within = r.Window
 			}
-			c.groups = append(c.groups, group{category: cat, name: g.Name, parts: len(g.All), within: within, weight: g.Weight})
+			c.groups = append(c.groups, group{category: cat, name: g.Name, parts: len(g.All), first: c.partCount, within: within, weight: g.Weight})
+			c.partCount += len(g.All)
 			for pi, part := range g.All {
 				for _, term := range part {
 					addUse(term, use{kind: usePart, category: cat, group: gi, part: pi})
@@ -137,16 +142,31 @@ func New(r *Rules, g *Gazetteer) *Classifier {
 	for _, t := range r.Elsewhere {
 		addUse(t.Term, use{kind: useElsewhere, weight: t.Weight})
 	}
+	// Place names share the scan, so a tip is read once for its category and its office.
+	for id, name := range g.names {
+		addUse(name, use{kind: usePlace, group: id})
+	}
 	c.matcher = newMatcher(c.patterns)
+	c.scoring = make([]bool, len(c.patterns))
+	for p, uses := range c.uses {
+		for _, u := range uses {
+			c.scoring[p] = c.scoring[p] || u.kind == useTerm || u.kind == useNegative || u.kind == useElsewhere
+		}
+	}
 	return c
 }
 
-// Analyze classifies, extracts the entities of and routes one tip, in place.
+// Analyze classifies, extracts the entities of and routes one tip, in place. The text is read
+// and folded once for all three.
 func (c *Classifier) Analyze(t *tip.Tip) {
-	v := c.Classify(Input{Text: t.Text, Source: t.Source, CategoryHint: t.Details.CategoryHint})
+	text, notes := prepare(t.Text)
+	vw := c.fold.views(text)
+	hits := c.matcher.find(vw.squeezed, make([]hit, 0, 256))
+	v := c.score(vw, hits, t.Details.CategoryHint)
+	v.Notes = append(notes, v.Notes...)
 	t.Verdict = &v
-	t.Entities = append(c.Entities(t.Text), c.detailEntities(t.Details)...)
-	c.Route(t)
+	t.Entities = append(c.entities(vw), c.detailEntities(t.Details)...)
+	c.route(t, hits)
 }
 
 // RulesVersion is the version of the rules this classifier applies.
@@ -215,12 +235,13 @@ func hanShare(s string) float64 {
 // occurrence is listed in Matches (up to a bound) so the UI can highlight it.
 func (c *Classifier) Classify(in Input) tip.Verdict {
 	text, notes := prepare(in.Text)
-	v := c.score(c.fold.views(text), in.CategoryHint)
+	vw := c.fold.views(text)
+	v := c.score(vw, c.matcher.find(vw.squeezed, make([]hit, 0, 256)), in.CategoryHint)
 	v.Notes = append(notes, v.Notes...)
 	return v
 }
 
-func (c *Classifier) score(vw views, hint string) tip.Verdict {
+func (c *Classifier) score(vw views, hits []hit, hint string) tip.Verdict {
 	v := tip.Verdict{Category: tip.Unclassified, RulesVersion: c.rules.Version}
 	switch {
 	case vw.squeezed == "":
@@ -229,22 +250,32 @@ func (c *Classifier) score(vw views, hint string) tip.Verdict {
 	case !containsHan(vw.squeezed):
 		v.Notes = append(v.Notes, "文本中没有汉字（只有数字、字母或表情），无法判断类别。")
 	}
-	hits := c.matcher.find(vw.squeezed, make([]hit, 0, 32))
 	scores := map[tip.Category]float64{}
 	var penalty float64
-	counted := map[int]bool{}
-	type occurrence struct{ pos, part int }
-	partHits := make([][]occurrence, len(c.groups))
+	counted := make([]bool, len(c.patterns))
+	// Together groups: the start of the latest word of each part, and the narrowest window
+	// seen that holds all parts. Hits come in order of end, so the latest word of every part
+	// before an end gives the narrowest window ending there.
+	last := make([]int, c.partCount)
+	for i := range last {
+		last[i] = -1
+	}
+	type window struct{ from, to int }
+	best := make([]window, len(c.groups))
 	borrows := make([][]int, len(c.ratios)) // original end offsets of the words
 	repays := make([][]int, len(c.ratios))
-	var runeAt []int
 	nested := c.nested(hits)
 	for hi, h := range hits {
 		startB := h.end - len(c.patterns[h.pattern])
-		start, end := span(vw.squeezedOrig, startB, h.end)
-		first := !counted[int(h.pattern)]
+		start, end := -1, -1 // original span, computed only for what needs it
+		origSpan := func() {
+			if start < 0 {
+				start, end = span(vw.squeezedOrig, startB, h.end)
+			}
+		}
+		first := !counted[h.pattern]
 		if !nested[hi] {
-			counted[int(h.pattern)] = true
+			counted[h.pattern] = true
 		}
 		for _, u := range c.uses[h.pattern] {
 			if nested[hi] && (u.kind == useTerm || u.kind == useNegative || u.kind == useElsewhere) {
@@ -269,27 +300,43 @@ func (c *Classifier) score(vw views, hint string) tip.Verdict {
 					penalty += u.weight
 				}
 			case useBorrow:
+				origSpan()
 				borrows[u.group] = append(borrows[u.group], end)
 				continue
 			case useRepay:
+				origSpan()
 				repays[u.group] = append(repays[u.group], end)
 				continue
 			case usePart:
-				if runeAt == nil {
-					runeAt = runeIndex(vw.squeezed)
+				g := &c.groups[u.group]
+				last[g.first+u.part] = max(last[g.first+u.part], startB)
+				from := startB
+				for _, l := range last[g.first : g.first+g.parts] {
+					if l < 0 {
+						from = -1
+						break
+					}
+					from = min(from, l)
 				}
-				partHits[u.group] = append(partHits[u.group], occurrence{pos: runeAt[startB], part: u.part})
+				// Windows are measured in bytes of the squeezed text, a Chinese character being three.
+				if b := &best[u.group]; from >= 0 && h.end-from <= 3*g.within && (b.to == 0 || h.end-from < b.to-b.from) {
+					*b = window{from, h.end}
+				}
+				continue
+			case usePlace:
 				continue
 			}
 			if len(v.Matches) < maxMatches {
+				origSpan()
 				v.Matches = append(v.Matches, tip.Match{Term: u.term, Category: cat, Weight: w, Start: start, End: end})
 			}
 		}
 	}
+	terms := len(v.Matches) // the matches so far come from single terms, nearly in order
 	for gi, g := range c.groups {
-		if from, to, ok := smallestWindow(partHits[gi], g.parts, func(o occurrence) (int, int) { return o.pos, o.part }); ok && to-from <= g.within {
+		if b := best[gi]; b.to > 0 {
 			scores[g.category] += g.weight
-			start, end := runeSpan(vw, runeAt, from, to)
+			start, end := span(vw.squeezedOrig, b.from, b.to)
 			v.Matches = append(v.Matches, tip.Match{Term: g.name, Category: g.category, Weight: g.weight, Start: start, End: end})
 		}
 	}
@@ -307,7 +354,7 @@ func (c *Classifier) score(vw views, hint string) tip.Verdict {
 	if len(hits) > maxMatches {
 		v.Notes = append(v.Notes, fmt.Sprintf("证据过多，只列出了前 %d 处。", maxMatches))
 	}
-	slices.SortStableFunc(v.Matches, func(a, b tip.Match) int { return a.Start - b.Start })
+	v.Matches = mergeByStart(v.Matches[:terms], v.Matches[terms:])
 
 	ranked := tip.Categories()
 	final := func(cat tip.Category) float64 { return scores[cat] - penalty }
@@ -333,41 +380,63 @@ func (c *Classifier) score(vw views, hint string) tip.Verdict {
 	return v
 }
 
-// nested marks the hits of scoring terms that lie inside a longer scoring term's hit.
+// nested marks the hits of scoring terms that lie inside a longer scoring term's hit. Hits come
+// in order of end, and for one end the longest first, so walking them backwards every earlier
+// seen hit ends at or after the current one: it is inside one of them if one starts at or
+// before it.
 func (c *Classifier) nested(hits []hit) []bool {
 	out := make([]bool, len(hits))
-	type iv struct{ start, end, i int }
-	var ivs []iv
-	for i, h := range hits {
-		if c.scores(h.pattern) {
-			ivs = append(ivs, iv{h.end - len(c.patterns[h.pattern]), h.end, i})
+	minStart := -1
+	for i := len(hits) - 1; i >= 0; {
+		j := i // hits[j..i] share an end, the longest first
+		for j > 0 && hits[j-1].end == hits[i].end {
+			j--
 		}
-	}
-	slices.SortFunc(ivs, func(a, b iv) int {
-		if a.start != b.start {
-			return a.start - b.start
+		for k := j; k <= i; k++ {
+			h := hits[k]
+			if !c.scores(h.pattern) {
+				continue
+			}
+			start := h.end - len(c.patterns[h.pattern])
+			if minStart >= 0 && minStart <= start {
+				out[k] = true
+			}
+			if minStart < 0 || start < minStart {
+				minStart = start
+			}
 		}
-		return b.end - a.end // longer first
-	})
-	maxEnd := -1
-	for _, x := range ivs {
-		if x.end <= maxEnd {
-			out[x.i] = true
-		}
-		maxEnd = max(maxEnd, x.end)
+		i = j - 1
 	}
 	return out
 }
 
 // scores reports whether a pattern is a term, negative or elsewhere word (not only a part of
-// a group or a ratio).
-func (c *Classifier) scores(p int32) bool {
-	for _, u := range c.uses[p] {
-		if u.kind == useTerm || u.kind == useNegative || u.kind == useElsewhere {
-			return true
+// a group or a ratio, or a place).
+func (c *Classifier) scores(p int32) bool { return c.scoring[p] }
+
+// mergeByStart orders matches by position: the term matches arrive nearly in order (hits come
+// in order of end), so an insertion sort does little work on them; the few group and ratio
+// matches are sorted apart and merged in.
+func mergeByStart(terms, others []tip.Match) []tip.Match {
+	for i := 1; i < len(terms); i++ {
+		for j := i; j > 0 && terms[j].Start < terms[j-1].Start; j-- {
+			terms[j], terms[j-1] = terms[j-1], terms[j]
 		}
 	}
-	return false
+	if len(others) == 0 {
+		return terms
+	}
+	others = slices.Clone(others)
+	slices.SortStableFunc(others, func(a, b tip.Match) int { return a.Start - b.Start })
+	out := make([]tip.Match, 0, len(terms)+len(others))
+	for len(terms) > 0 && len(others) > 0 {
+		if others[0].Start < terms[0].Start {
+			out, others = append(out, others[0]), others[1:]
+		} else {
+			out, terms = append(out, terms[0]), terms[1:]
+		}
+	}
+	return append(append(out, terms...), others...)
 }
 
 func containsHan(s string) bool {
@@ -377,75 +446,4 @@ func containsHan(s string) bool {
 		}
 	}
 	return false
-}
-
-// runeIndex maps each byte offset of s to the index of the character it belongs to.
-func runeIndex(s string) []int {
-	idx := make([]int, len(s)+1)
-	n := 0
-	for i := range s {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		for j := i; j < i+size && j < len(s); j++ {
-			idx[j] = n
-		}
-		n++
-	}
-	idx[len(s)] = n
-	return idx
-}
-
-// runeSpan maps characters from..to (inclusive) of the squeezed view to original byte offsets.
-func runeSpan(vw views, runeAt []int, from, to int) (int, int) {
-	start, end := -1, len(vw.squeezed)
-	for b := range vw.squeezed {
-		if start < 0 && runeAt[b] == from {
-			start = b
-		}
-		if runeAt[b] == to+1 {
-			end = b
-			break
-		}
-	}
-	if start < 0 {
-		start = 0
-	}
-	return span(vw.squeezedOrig, start, end)
-}
-
-// smallestWindow finds the narrowest range of positions holding at least one item of each of
-// the parts; items need not be sorted.
-func smallestWindow[T any](items []T, parts int, key func(T) (pos, part int)) (from, to int, ok bool) {
-	if len(items) < parts {
-		return 0, 0, false
-	}
-	sorted := slices.Clone(items)
-	slices.SortFunc(sorted, func(a, b T) int {
-		pa, _ := key(a)
-		pb, _ := key(b)
-		return pa - pb
-	})
-	count := make([]int, parts)
-	have := 0
-	best := -1
-	l := 0
-	for r := range sorted {
-		_, p := key(sorted[r])
-		if count[p] == 0 {
-			have++
-		}
-		count[p]++
-		for have == parts {
-			lp, lpart := key(sorted[l])
-			rp, _ := key(sorted[r])
-			if best < 0 || rp-lp < best {
-				best, from, to = rp-lp, lp, rp
-			}
-			count[lpart]--
-			if count[lpart] == 0 {
-				have--
-			}
-			l++
-		}
-	}
-	return from, to, best >= 0
 }

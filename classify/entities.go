@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -36,16 +37,25 @@ type entityScan struct {
 	vw   views
 	s    string // vw.folded
 	out  []tip.Entity
-	seen map[string]bool
+	seen map[entityKey]bool
+}
+
+type entityKey struct {
+	kind, value string
+	start       int
 }
 
 // Entities extracts what a tip names that can link it to other tips, normalised, with byte
 // positions in text.
 func (c *Classifier) Entities(text string) []tip.Entity {
 	text, _ = prepare(text)
-	e := &entityScan{vw: c.fold.views(text), seen: map[string]bool{}}
-	e.s = e.vw.folded
+	return c.entities(c.fold.views(text))
+}
+
+func (c *Classifier) entities(vw views) []tip.Entity {
+	e := &entityScan{vw: vw, s: vw.folded, seen: map[entityKey]bool{}}
 	e.scan()
+	slices.SortStableFunc(e.out, func(a, b tip.Entity) int { return a.Start - b.Start })
 	return e.out
 }
 
@@ -53,7 +63,7 @@ func (e *entityScan) add(kind, value string, start, end int) {
 	if value == "" || len(e.out) >= maxEntities {
 		return
 	}
-	key := kind + "\x00" + value + "\x00" + strconv.Itoa(start)
+	key := entityKey{kind, value, start}
 	if e.seen[key] {
 		return
 	}
@@ -75,11 +85,16 @@ func (e *entityScan) scan() {
 			i = e.number(i)
 		case isTokenChar(c) && (i == 0 || !isTokenChar(s[i-1])):
 			i = e.token(i)
-		case strings.HasPrefix(s[i:], "《"):
-			i = e.bookTitle(i)
 		default:
 			i++
 		}
+	}
+	for off := 0; ; {
+		k := strings.Index(s[off:], "《")
+		if k < 0 {
+			break
+		}
+		off = e.bookTitle(off + k)
 	}
 	e.amounts()
 	e.quotedApps()
@@ -88,9 +103,14 @@ func (e *entityScan) scan() {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func isTokenChar(c byte) bool {
-	return isASCIIAlnum(c) || strings.IndexByte("._-/?=&%#~+@", c) >= 0
-}
+func isTokenChar(c byte) bool { return tokenChars[c] }
+
+var tokenChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isASCIIAlnum(byte(c)) || strings.IndexByte("._-/?=&%#~+@", byte(c)) >= 0
+	}
+	return t
+}()
 
 // number reads a run of digits that may be split by single spaces or dashes (138 0013 8000,
 // 0772-2825182, +86 138...), and decides what it is.
@@ -456,13 +476,34 @@ var genericAppWords = map[string]bool{"一个": true, "这个": true, "那个": 
 // amounts finds sums of money: 5000元, 5,000 元, 1.5万, 两万块, 三千元, ¥800, normalised to yuan.
 func (e *entityScan) amounts() {
 	s := e.s
-	for i := 0; i < len(s); {
+	// The units are found with strings.Index (fast) rather than by decoding every character.
+	var at []int
+	for _, unit := range []string{"元", "块", "万", "¥"} {
+		for off := 0; ; {
+			k := strings.Index(s[off:], unit)
+			if k < 0 {
+				break
+			}
+			at = append(at, off+k)
+			off += k + len(unit)
+		}
+	}
+	slices.Sort(at)
+	done := -1 // end of the last amount read, so 万元 is not read twice
+	for _, i := range at {
+		if i < done {
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		unit := 0.0
-		switch {
-		case r == '元' || r == '块':
-			unit = 1
-		case r == '万':
+		unit := 1.0
+		switch r {
+		case '¥':
+			if v, n := readArabic(s[i+size:]); n > 0 {
+				e.add(EntityAmount, formatYuan(v), i, i+size+n)
+				done = i + size + n
+			}
+			continue
+		case '万':
 			unit = 10000
 			if strings.HasPrefix(s[i+size:], "元") || strings.HasPrefix(s[i+size:], "块") {
 				size += len("元")
@@ -474,25 +515,15 @@ func (e *entityScan) amounts() {
 					if v, start, ok := numberBefore(s, i); ok {
 						e.add(EntityAmount, formatYuan(v*unit+chineseDigitValue(d)*1000), start, i+size+dsize)
 					}
-					i += size + dsize
+					done = i + size + dsize
 					continue
 				}
 			}
-		case r == '¥':
-			if v, n := readArabic(s[i+size:]); n > 0 {
-				e.add(EntityAmount, formatYuan(v), i, i+size+n)
-			}
-			i += size
-			continue
-		}
-		if unit == 0 {
-			i += size
-			continue
 		}
 		if v, start, ok := numberBefore(s, i); ok {
 			e.add(EntityAmount, formatYuan(v*unit), start, i+size)
 		}
-		i += size
+		done = i + size
 	}
 }
 

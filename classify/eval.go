@@ -18,7 +18,7 @@ type Example struct {
 
 // Report is how a classifier did on a labelled set.
 type Report struct {
-	Labels    []tip.Category                      // the six categories, then unclassified
+	Labels    []tip.Category                        // the six categories, then unclassified
 	Confusion map[tip.Category]map[tip.Category]int // label → predicted → count
 	Errors    []Misclassified
 	Total     int

@@ -5,14 +5,20 @@ package classify
 //
 // Why not a library: the Go packages on offer report either only which patterns occur
 // (cloudflare/ahocorasick) or only leftmost non-overlapping matches (ports of Rust's
-// aho-corasick); the classifier needs every occurrence with its position, because a term inside
-// a longer term still counts (高炮 in 714高炮) and co-occurrence windows need positions. The
-// whole automaton is about a hundred lines, and the DFA form scans at one table lookup per byte.
+// aho-corasick); the classifier needs every occurrence with its position, because group parts
+// overlap terms (录 in 录屏) and co-occurrence windows need positions. The whole automaton is
+// about a hundred lines. For speed the DFA works on byte classes (the few dozen byte values
+// the patterns use, plus "other"), which keeps the table small enough for the cache, and marks
+// states that end a pattern in the table itself, so the scan loop reads one entry per byte.
 type matcher struct {
-	next [][256]int32 // state × byte → state
-	out  [][]int32    // state → patterns ending here (via dictionary suffix links)
-	lens []int        // pattern → length in bytes
+	class   [256]uint8 // byte → class
+	classes int
+	next    []int32   // state*classes + class → state, with outFlag set if the state ends patterns
+	out     [][]int32 // state → patterns ending here (via dictionary suffix links)
+	lens    []int     // pattern → length in bytes
 }
+
+const outFlag = int32(-1 << 31)
 
 // hit is one occurrence of pattern p ending at byte end (exclusive).
 type hit struct {
@@ -21,26 +27,37 @@ type hit struct {
 }
 
 func newMatcher(patterns []string) *matcher {
-	m := &matcher{next: make([][256]int32, 1), out: make([][]int32, 1), lens: make([]int, len(patterns))}
-	// The trie, with -1 for "no edge" until the failure links fill the table in.
-	for i := range m.next[0] {
-		m.next[0][i] = -1
+	m := &matcher{lens: make([]int, len(patterns))}
+	// Byte classes: class 0 is every byte no pattern uses.
+	for _, p := range patterns {
+		for i := 0; i < len(p); i++ {
+			if m.class[p[i]] == 0 && m.classes < 255 {
+				m.classes++
+				m.class[p[i]] = uint8(m.classes)
+			}
+		}
 	}
+	m.classes++
+	k := m.classes
+	// The trie, with -1 for "no edge" until the failure links fill the table in.
+	newState := func() int32 {
+		for range k {
+			m.next = append(m.next, -1)
+		}
+		m.out = append(m.out, nil)
+		return int32(len(m.out) - 1)
+	}
+	newState()
 	for p, s := range patterns {
 		m.lens[p] = len(s)
 		state := int32(0)
 		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if m.next[state][c] < 0 {
-				m.next = append(m.next, [256]int32{})
-				m.out = append(m.out, nil)
-				ns := int32(len(m.next) - 1)
-				for j := range m.next[ns] {
-					m.next[ns][j] = -1
-				}
-				m.next[state][c] = ns
+			c := int32(m.class[s[i]])
+			if m.next[state*int32(k)+c] < 0 {
+				ns := newState()
+				m.next[state*int32(k)+c] = ns
 			}
-			state = m.next[state][c]
+			state = m.next[state*int32(k)+c]
 		}
 		if len(s) > 0 {
 			m.out[state] = append(m.out[state], int32(p))
@@ -48,28 +65,33 @@ func newMatcher(patterns []string) *matcher {
 	}
 	// Breadth-first: each state's failure is the longest proper suffix that is also a prefix; a
 	// missing edge goes where the failure state's edge goes, which turns the trie into a DFA.
-	fail := make([]int32, len(m.next))
-	queue := make([]int32, 0, len(m.next))
-	for c := range 256 {
-		if s := m.next[0][c]; s > 0 {
-			fail[s] = 0
+	fail := make([]int32, len(m.out))
+	queue := make([]int32, 0, len(m.out))
+	for c := range k {
+		if s := m.next[c]; s > 0 {
 			queue = append(queue, s)
 		} else {
-			m.next[0][c] = 0
+			m.next[c] = 0
 		}
 	}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
 		m.out[s] = append(m.out[s], m.out[fail[s]]...)
-		for c := range 256 {
-			t := m.next[s][c]
+		for c := range k {
+			i := s*int32(k) + int32(c)
+			t := m.next[i]
 			if t < 0 {
-				m.next[s][c] = m.next[fail[s]][c]
+				m.next[i] = m.next[fail[s]*int32(k)+int32(c)]
 				continue
 			}
-			fail[t] = m.next[fail[s]][c]
+			fail[t] = m.next[fail[s]*int32(k)+int32(c)]
 			queue = append(queue, t)
+		}
+	}
+	for i, t := range m.next {
+		if len(m.out[t]) > 0 {
+			m.next[i] = t | outFlag
 		}
 	}
 	return m
@@ -77,11 +99,15 @@ func newMatcher(patterns []string) *matcher {
 
 // find appends every occurrence in text to hits.
 func (m *matcher) find(text string, hits []hit) []hit {
+	k := int32(m.classes)
 	state := int32(0)
 	for i := 0; i < len(text); i++ {
-		state = m.next[state][text[i]]
-		for _, p := range m.out[state] {
-			hits = append(hits, hit{pattern: p, end: i + 1})
+		state = m.next[state*k+int32(m.class[text[i]])]
+		if state < 0 {
+			state &^= outFlag
+			for _, p := range m.out[state] {
+				hits = append(hits, hit{pattern: p, end: i + 1})
+			}
 		}
 	}
 	return hits

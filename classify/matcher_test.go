@@ -56,4 +56,3 @@ func FuzzMatcherAgreesWithStringsIndex(f *testing.F) {
 		}
 	})
 }
-

@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,21 +10,31 @@ import (
 // a repay word at least min times as large. Word positions are end offsets in the original
 // text; it returns the original span from the first sum to the second.
 func (vw views) ratio(borrows, repays []int, within int, min float64) (int, int, bool) {
+	if len(borrows) == 0 || len(repays) == 0 {
+		return 0, 0, false
+	}
+	type sum struct {
+		v          float64
+		start, end int
+	}
+	var ys []sum
+	for _, r := range repays {
+		if y, s, e, ok := vw.sumAfter(r); ok {
+			ys = append(ys, sum{y, s, e})
+		}
+	}
 	for _, b := range borrows {
 		x, xs, _, ok := vw.sumAfter(b)
 		if !ok {
 			continue
 		}
-		for _, r := range repays {
-			if r <= xs {
+		for _, y := range ys {
+			// Within is in characters, counted as the three bytes of a Chinese one.
+			if y.start <= xs || y.start-xs > 3*within {
 				continue
 			}
-			y, ys, ye, ok := vw.sumAfter(r)
-			if !ok || ys <= xs || utf8.RuneCountInString(vw.orig[xs:ys]) > within {
-				continue
-			}
-			if y >= min*x {
-				return xs, ye, true
+			if y.v >= min*x {
+				return xs, y.end, true
 			}
 		}
 	}
@@ -37,7 +46,7 @@ func (vw views) ratio(borrows, repays []int, within int, min float64) (int, int,
 // returns the value and the number's original span.
 func (vw views) sumAfter(at int) (v float64, start, end int, ok bool) {
 	f := vw.folded
-	i := sort.SearchInts(vw.foldedOrig, at)
+	i := vw.foldedOrig.fromOrig(at, len(f))
 	for skipped := 0; i < len(f) && skipped <= 3; skipped++ {
 		if isDigit(f[i]) || numeralStart(f[i:]) {
 			break

@@ -20,10 +20,9 @@ type Gazetteer struct {
 	Offices   map[tip.Office]*Jurisdiction `yaml:"offices"`
 	Ambiguous []AmbiguousPlace             `yaml:"ambiguous"`
 
-	names   []string     // normalised, by pattern id
+	names   []string       // normalised, by pattern id
 	offices [][]tip.Office // by pattern id: one office, or the candidates of an ambiguous name
-	labels  []string     // by pattern id: the name as written
-	matcher *matcher
+	labels  []string       // by pattern id: the name as written
 	fold    *folding
 }
 
@@ -113,7 +112,6 @@ func ParseGazetteer(b []byte) (*Gazetteer, error) {
 			g.offices[id] = append(g.offices[id], "") // still ambiguous: an ordinary word
 		}
 	}
-	g.matcher = newMatcher(g.names)
 	return &g, nil
 }
 
@@ -123,13 +121,13 @@ type placeHit struct {
 	names  []string
 }
 
-// places lists the offices whose places a text names, most named first, and the ambiguous
-// names found.
-func (g *Gazetteer) places(squeezed string) (found []placeHit, ambiguous []string) {
+// places lists the offices whose places the names found (gazetteer ids, in text order) point
+// to, most named first, and the ambiguous names found.
+func (g *Gazetteer) places(ids []int) (found []placeHit, ambiguous []string) {
 	byOffice := map[tip.Office]*placeHit{}
-	for _, h := range g.matcher.find(squeezed, nil) {
-		label := g.labels[h.pattern]
-		offices := g.offices[h.pattern]
+	for _, id := range ids {
+		label := g.labels[id]
+		offices := g.offices[id]
 		if len(offices) != 1 {
 			if !slices.Contains(ambiguous, label) {
 				ambiguous = append(ambiguous, label)
@@ -163,14 +161,26 @@ func (g *Gazetteer) places(squeezed string) (found []placeHit, ambiguous []strin
 // they name several jurisdictions equally the tip goes to the city office with the candidates
 // recorded, never a silent guess; with no place, the city office.
 func (c *Classifier) Route(t *tip.Tip) {
+	text, _ := prepare(t.Text)
+	c.route(t, c.matcher.find(c.fold.views(text).squeezed, nil))
+}
+
+func (c *Classifier) route(t *tip.Tip, hits []hit) {
 	if t.Office.Valid() {
 		if t.Routing.Reason == "" {
 			t.Routing.Reason = tip.RouteForm
 		}
 		return
 	}
-	text, _ := prepare(t.Text)
-	found, ambiguous := c.places.places(c.fold.views(text).squeezed)
+	var ids []int
+	for _, h := range hits {
+		for _, u := range c.uses[h.pattern] {
+			if u.kind == usePlace {
+				ids = append(ids, u.group)
+			}
+		}
+	}
+	found, ambiguous := c.places.places(ids)
 	// The city office is where unplaced tips go anyway; a district is more specific.
 	local := slices.DeleteFunc(slices.Clone(found), func(p placeHit) bool { return p.office == tip.City })
 	switch {
