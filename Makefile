@@ -19,7 +19,8 @@ bench: build
 
 # Each fuzz target for 20s.
 fuzz:
-	go test ./classify -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime 20s
+	go test ./classify -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime 20s
+	go test ./classify -run '^$$' -fuzz '^FuzzMatcherAgreesWithStringsIndex$$' -fuzztime 20s
 	go test ./ingest/webform -run '^$$' -fuzz '^FuzzSubmit$$' -fuzztime 20s
 	go test ./ingest/webform -run '^$$' -fuzz '^FuzzParseReceipt$$' -fuzztime 20s
 	go test ./internal/tip -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime 20s

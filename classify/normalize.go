@@ -154,15 +154,34 @@ func (f *folding) views(s string) views {
 	squeezed := make([]byte, 0, len(s))
 	// A new segment is needed only where a view stops being a same-length copy of the original.
 	foldedNext, squeezedNext := -1, -1 // original offset the next byte of each view continues from
-	for i, r := range s {
+	for i := 0; i < len(s); {
 		before := len(folded)
 		var drop bool
-		folded, drop = f.appendRune(folded, r)
-		n := len(folded) - before
-		size := utf8.RuneLen(r)
-		if r == utf8.RuneError {
-			size = 1
+		size := 1
+		if c := s[i]; c >= 0xE0 && c < 0xF0 && i+2 < len(s) {
+			// Three-byte characters, nearly all of Chinese text: decoded by hand, and copied
+			// unchanged unless the script or width changes.
+			r := rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+			size = 3
+			switch {
+			case s[i+1]&0xC0 != 0x80 || s[i+2]&0xC0 != 0x80 || r < 0x800:
+				r, size = utf8.DecodeRuneInString(s[i:])
+				folded, drop = f.appendRune(folded, r)
+			case r >= cjkFirst && r <= cjkLast:
+				if t := f.dense[r-cjkFirst]; t != 0 {
+					folded = utf8.AppendRune(folded, t)
+				} else {
+					folded = append(folded, s[i:i+3]...)
+				}
+			default:
+				folded, drop = f.appendRune(folded, r)
+			}
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			folded, drop = f.appendRune(folded, r)
 		}
+		n := len(folded) - before
 		if i != foldedNext || n != size {
 			v.foldedOrig.mark(before, i)
 		}
@@ -183,6 +202,7 @@ func (f *folding) views(s string) views {
 				squeezedNext = -1
 			}
 		}
+		i += size
 	}
 	v.folded, v.squeezed = string(folded), string(squeezed)
 	return v

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -38,5 +40,32 @@ func TestClassifyLines(t *testing.T) {
 	}
 	if third["id"] != float64(7) || third["category"] != "unclassified" {
 		t.Errorf("third: %v", third)
+	}
+}
+
+func TestRulesCheckCommand(t *testing.T) {
+	dir := t.TempDir()
+	bad := dir + "/bad.yaml"
+	if err := os.WriteFile(bad, []byte("version: x\nthreshold: 1\ncategories:\n  fraud:\n    terms: [{term: 诈骗, weight: 1, why: x}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := rulesCommand().ParseAndRun(context.Background(), []string{"check", bad})
+	if err == nil || !strings.Contains(err.Error(), `unknown category "fraud"`) {
+		t.Errorf("check of a bad file: %v", err)
+	}
+	if err := rulesCommand().ParseAndRun(context.Background(), []string{"check", "../../classify/rules.yaml"}); err != nil {
+		t.Errorf("check of the shipped rules: %v", err)
+	}
+}
+
+func TestEvaluateCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := evaluate("../../classify/testdata/dev.jsonl", classify.New(classify.DefaultRules(), classify.DefaultGazetteer()), true, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"macro-F1", "precision", "label \\ predicted", "sextortion", "misclassified:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("eval output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -472,3 +472,75 @@ func tail(s string, lines int) string {
 	parts := strings.Split(s, "\n")
 	return strings.Join(parts[max(0, len(parts)-lines):], "\n")
 }
+
+// TestRulesReloadOnSIGHUP: a running tipline picks up an edited rules file on SIGHUP, tips
+// keep flowing, and each tip records the rules version that classified it.
+func TestRulesReloadOnSIGHUP(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	orig, err := os.ReadFile(filepath.Join("..", "..", "classify", "rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := regexp.MustCompile(`(?m)^version: .*$`).ReplaceAll(orig, []byte(`version: "test-v1"`))
+	if err := os.WriteFile(rules, v1, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inst := start(t, t.TempDir(), "--rules", rules)
+	client := &http.Client{Timeout: 10 * time.Second}
+	run := "rl"
+	first, err := submit(client, inst.public, run, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := regexp.MustCompile(`(?m)^version: .*$`).ReplaceAll(orig, []byte(`version: "test-v2"`))
+	if err := os.WriteFile(rules, v2, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	// The reload is asynchronous: wait for the metric that says which rules are in use.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if scrape(t, inst.ops)["tipline_classifier_rules_info"]["version=test-v2"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("rules were not reloaded")
+		}
+	}
+	second, err := submit(client, inst.public, run, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSearchable(t, inst.analyst, 2, time.Minute)
+	for id, want := range map[string]string{first.id: "test-v1", second.id: "test-v2"} {
+		resp, err := http.Get(inst.analyst + "/api/v1/tips/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got tip.Tip
+		_ = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if got.Verdict == nil || got.Verdict.RulesVersion != want {
+			t.Errorf("tip %s classified with %+v, want rules %s", id, got.Verdict, want)
+		}
+	}
+	// A broken file is refused and counted; the running rules stay.
+	if err := os.WriteFile(rules, []byte("version: broken\nthreshold: -1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = inst.cmd.Process.Signal(syscall.SIGHUP)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		m := scrape(t, inst.ops)
+		if m["tipline_rules_reloads_total"]["result=error"] >= 1 {
+			if m["tipline_classifier_rules_info"]["version=test-v2"] != 1 {
+				t.Error("a broken rules file replaced the running rules")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the broken rules file was not reported")
+		}
+	}
+	inst.stop(t, syscall.SIGTERM)
+}
