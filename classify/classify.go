@@ -19,8 +19,13 @@ import (
 // MaxText is how much of a text is read; a longer one is classified on its beginning, with a note.
 const MaxText = 1 << 20
 
-// maxMatches bounds the evidence listed on one verdict; the score still counts every term.
-const maxMatches = 300
+// The evidence listed on one verdict is bounded (every tip event carries it through Kafka and
+// into the index): at most maxPerTerm occurrences of one term and maxMatches in all. The score
+// still counts every term.
+const (
+	maxMatches = 100
+	maxPerTerm = 3
+)
 
 // Classifier applies one version of the rules.
 type Classifier struct {
@@ -253,6 +258,7 @@ func (c *Classifier) score(vw views, hits []hit, hint string) tip.Verdict {
 	scores := map[tip.Category]float64{}
 	var penalty float64
 	counted := make([]bool, len(c.patterns))
+	listed := make([]uint8, len(c.patterns)) // occurrences of each pattern listed in Matches
 	// Together groups: the start of the latest word of each part, and the narrowest window
 	// seen that holds all parts. Hits come in order of end, so the latest word of every part
 	// before an end gives the narrowest window ending there.
@@ -326,7 +332,8 @@ func (c *Classifier) score(vw views, hits []hit, hint string) tip.Verdict {
 			case usePlace:
 				continue
 			}
-			if len(v.Matches) < maxMatches {
+			if listed[h.pattern] < maxPerTerm && len(v.Matches) < maxMatches {
+				listed[h.pattern]++
 				origSpan()
 				v.Matches = append(v.Matches, tip.Match{Term: u.term, Category: cat, Weight: w, Start: start, End: end})
 			}
@@ -351,7 +358,7 @@ func (c *Classifier) score(vw views, hits []hit, hint string) tip.Verdict {
 		scores[hc] += c.rules.HintWeight
 		v.Matches = append(v.Matches, tip.Match{Term: "举报人选择的类别", Category: hc, Weight: c.rules.HintWeight})
 	}
-	if len(hits) > maxMatches {
+	if len(v.Matches) >= maxMatches {
 		v.Notes = append(v.Notes, fmt.Sprintf("证据过多，只列出了前 %d 处。", maxMatches))
 	}
 	v.Matches = mergeByStart(v.Matches[:terms], v.Matches[terms:])

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tipline/tipline/internal/batch"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/tip"
@@ -59,27 +60,37 @@ func (s *Stage) Run(ctx context.Context) error {
 func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, error) {
 	start := time.Now()
 	cls := s.cls.Load()
+	// Decoding, analysing and encoding are independent per tip: large batches use every CPU.
+	type result struct {
+		t     *tip.Tip
+		event []byte
+		err   error
+	}
+	results := make([]result, len(msgs))
+	batch.Each(len(msgs), func(i int) {
+		t, err := tip.Unmarshal(msgs[i].Value)
+		if err != nil {
+			results[i].err = err
+			return
+		}
+		cls.Analyze(t)
+		results[i].t = t
+		results[i].event, results[i].err = tip.Marshal(t)
+	})
 	var rejects []bus.Reject
 	out := make([]bus.Message, 0, len(msgs))
 	tips := make([]*tip.Tip, 0, len(msgs))
-	for i, m := range msgs {
-		t, err := tip.Unmarshal(m.Value)
-		if err != nil {
+	for i, r := range results {
+		if r.err != nil {
 			reason := bus.ReasonInvalid
-			if errors.Is(err, tip.ErrMalformed) {
+			if errors.Is(r.err, tip.ErrMalformed) {
 				reason = bus.ReasonDecode
 			}
-			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: err})
+			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: r.err})
 			continue
 		}
-		cls.Analyze(t)
-		b, err := tip.Marshal(t)
-		if err != nil {
-			rejects = append(rejects, bus.Reject{Index: i, Reason: bus.ReasonInvalid, Err: err})
-			continue
-		}
-		out = append(out, bus.Message{Topic: s.topic, Key: []byte(t.ID), Value: b})
-		tips = append(tips, t)
+		out = append(out, bus.Message{Topic: s.topic, Key: []byte(r.t.ID), Value: r.event})
+		tips = append(tips, r.t)
 	}
 	if err := s.out.Write(ctx, out...); err != nil {
 		return nil, fmt.Errorf("classify: publish: %w", err)

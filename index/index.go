@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -125,14 +126,19 @@ func document(t *tip.Tip, event []byte) map[string]any {
 		for _, m := range t.Verdict.Matches {
 			terms = append(terms, m.Term)
 		}
-		d[fieldTerms] = terms
+		d[fieldTerms] = unique(terms)
 	}
 	var ents []string
 	for _, e := range t.Entities {
 		ents = append(ents, e.Kind+":"+e.Value)
 	}
-	d[fieldEntities] = ents
+	d[fieldEntities] = unique(ents)
 	return d
+}
+
+func unique(xs []string) []string {
+	slices.Sort(xs)
+	return slices.Compact(xs)
 }
 
 // Put indexes tips in one batch, replacing any earlier version of each. When it returns nil,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tipline/tipline/internal/batch"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/tip"
@@ -47,8 +48,11 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	byID := make(map[string]int, len(msgs))
 	var tips []*tip.Tip
 	var from []int // the message each tip came from
-	for i, m := range msgs {
-		t, err := tip.Unmarshal(m.Value)
+	decoded := make([]*tip.Tip, len(msgs))
+	errs := make([]error, len(msgs))
+	batch.Each(len(msgs), func(i int) { decoded[i], errs[i] = tip.Unmarshal(msgs[i].Value) })
+	for i := range msgs {
+		t, err := decoded[i], errs[i]
 		if err == nil && (t.Verdict == nil || !t.Office.Valid()) {
 			err = fmt.Errorf("%w: tip %s reached the index unclassified or unrouted", tip.ErrInvalid, t.ID)
 		}
