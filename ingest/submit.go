@@ -56,6 +56,7 @@ type Submission struct {
 	Reporter    tip.Reporter
 	Original    File
 	Attachments []File
+	Warnings    []string
 	// Records are extra archive records that must be durable with the tip (the web form's
 	// receipt), by key.
 	Records map[string][]byte
@@ -100,7 +101,7 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 	t := &tip.Tip{
 		Version: tip.SchemaVersion, ID: sub.ID, ReceivedAt: sub.ReceivedAt,
 		Source: sub.Source, SourceRef: sub.SourceRef, Office: sub.Office, Routing: sub.Routing,
-		Text: sub.Text, Details: sub.Details, Reporter: sub.Reporter,
+		Text: sub.Text, Details: sub.Details, Reporter: sub.Reporter, Warnings: sub.Warnings,
 	}
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)

@@ -152,3 +152,47 @@ func OfficeLabel(o tip.Office) string {
 	}
 	return string(o)
 }
+
+// Email holds the IMAP ingestion metrics; the mailbox label is the configured mailbox name, a
+// list fixed at start.
+type Email struct {
+	Fetched     *prometheus.CounterVec // mailbox
+	Published   *prometheus.CounterVec // mailbox
+	Duplicates  *prometheus.CounterVec // mailbox
+	Warnings    *prometheus.CounterVec // mailbox
+	Errors      *prometheus.CounterVec // mailbox, kind (session, submit)
+	Reconnects  *prometheus.CounterVec // mailbox
+	LastSuccess *prometheus.GaugeVec   // mailbox
+}
+
+// NewEmail registers the e-mail metrics and creates every mailbox's series.
+func NewEmail(reg prometheus.Registerer, mailboxes []string) *Email {
+	f := promauto.With(reg)
+	e := &Email{
+		Fetched: f.NewCounterVec(prometheus.CounterOpts{Name: "tipline_email_messages_fetched_total",
+			Help: "Messages fetched from a mailbox."}, []string{"mailbox"}),
+		Published: f.NewCounterVec(prometheus.CounterOpts{Name: "tipline_email_tips_published_total",
+			Help: "Messages published as tips."}, []string{"mailbox"}),
+		Duplicates: f.NewCounterVec(prometheus.CounterOpts{Name: "tipline_email_duplicates_total",
+			Help: "Messages recognised as already ingested (same bytes or Message-ID) and only flagged."}, []string{"mailbox"}),
+		Warnings: f.NewCounterVec(prometheus.CounterOpts{Name: "tipline_email_parse_warnings_total",
+			Help: "Parts of messages that could not be read fully (each noted on its tip)."}, []string{"mailbox"}),
+		Errors: f.NewCounterVec(prometheus.CounterOpts{Name: "tipline_email_errors_total",
+			Help: "Failed mailbox sessions and submissions."}, []string{"mailbox", "kind"}),
+		Reconnects: f.NewCounterVec(prometheus.CounterOpts{Name: "tipline_email_reconnects_total",
+			Help: "Reconnections to a mailbox after a failure."}, []string{"mailbox"}),
+		LastSuccess: f.NewGaugeVec(prometheus.GaugeOpts{Name: "tipline_email_last_success_timestamp_seconds",
+			Help: "Unix time a mailbox was last read to the end."}, []string{"mailbox"}),
+	}
+	for _, mb := range mailboxes {
+		e.Fetched.WithLabelValues(mb)
+		e.Published.WithLabelValues(mb)
+		e.Duplicates.WithLabelValues(mb)
+		e.Warnings.WithLabelValues(mb)
+		e.Errors.WithLabelValues(mb, "session")
+		e.Errors.WithLabelValues(mb, "submit")
+		e.Reconnects.WithLabelValues(mb)
+		e.LastSuccess.WithLabelValues(mb)
+	}
+	return e
+}

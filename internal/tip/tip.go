@@ -36,8 +36,11 @@ type Tip struct {
 	Original    *Attachment  `json:"original,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
 	Reporter    Reporter     `json:"reporter"`
-	Verdict     *Verdict     `json:"verdict,omitempty"`
-	Entities    []Entity     `json:"entities,omitempty"`
+	// Warnings say what the channel could not read (a damaged attachment, an unknown charset),
+	// in Chinese, for the analyst.
+	Warnings []string `json:"warnings,omitempty"`
+	Verdict  *Verdict `json:"verdict,omitempty"`
+	Entities []Entity `json:"entities,omitempty"`
 }
 
 // Routing records which office a tip goes to and why, so an analyst can check it.

@@ -18,7 +18,9 @@ def word(text, cs, enc="B"):
 def head(subject, extra=""):
     return ("From: =?utf-8?B?%s?= <victim@example.cn>\r\nTo: tips@liunan.example.gov.cn\r\n"
             "Date: Mon, 27 Mar 2023 18:30:00 +0800\r\nMessage-ID: <%s@example.cn>\r\n"
-            "Subject: %s\r\nMIME-Version: 1.0\r\n%s" % (base64.b64encode("张 三".encode()).decode(), zlib.crc32(subject.encode()), subject, extra))
+            "Subject: %s\r\nMIME-Version: 1.0\r\n%s" % (base64.b64encode("张 三".encode()).decode(), next(ids), subject, extra))
+
+ids = iter(range(1000, 2000))
 
 def write(name, data):
     with open(name, "wb") as f:

@@ -1,0 +1,414 @@
+// Package email takes tips in from IMAP mailboxes: every message becomes exactly one tip, even
+// when the server or tipline restarts in the middle.
+//
+// A message is fetched with BODY.PEEK[] (nothing is marked read by fetching), archived raw,
+// parsed, published, and only then flagged (and moved, if configured). The position is kept per
+// mailbox as UIDVALIDITY + UID; deduplication by content hash and Message-ID makes a crash
+// between publishing and flagging, or a changed UIDVALIDITY, produce no second tip.
+package email
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/tipline/tipline/ingest"
+	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Config is one mailbox.
+type Config struct {
+	Name     string     // label in metrics and logs; default user@addr/mailbox
+	Addr     string     // host:port
+	User     string     //
+	Password string     // resolved by the caller from a file or the environment, never a flag
+	Mailbox  string     // default INBOX
+	TLS      string     // "tls" (default), "starttls" or "none"
+	Office   tip.Office // the office this mailbox belongs to; empty: routed by the text
+	// Keyword is set on a message once its tip is published (default "$TiplineIngested";
+	// `\Seen` marks it read instead).
+	Keyword string
+	MoveTo  string        // folder to move processed messages to; empty: leave them
+	Poll    time.Duration // how often to look for mail without IDLE (default 30s)
+	Limits  Limits
+	// TLSConfig overrides the TLS settings (a private CA, for instance).
+	TLSConfig *tls.Config
+}
+
+// WithDefaults fills the documented defaults.
+func (c Config) WithDefaults() Config {
+	if c.Mailbox == "" {
+		c.Mailbox = "INBOX"
+	}
+	if c.TLS == "" {
+		c.TLS = "tls"
+	}
+	if c.Keyword == "" {
+		c.Keyword = "$TiplineIngested"
+	}
+	if c.Poll == 0 {
+		c.Poll = 30 * time.Second
+	}
+	if c.Name == "" {
+		c.Name = c.User + "@" + c.Addr + "/" + c.Mailbox
+	}
+	return c
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	switch {
+	case c.Addr == "":
+		return errors.New("email: mailbox needs an address host:port")
+	case c.User == "":
+		return fmt.Errorf("email: mailbox %s needs a user", c.Name)
+	case c.TLS != "tls" && c.TLS != "starttls" && c.TLS != "none":
+		return fmt.Errorf("email: mailbox %s: tls must be tls, starttls or none, not %q", c.Name, c.TLS)
+	case c.Office != "" && !c.Office.Valid():
+		return fmt.Errorf("email: mailbox %s: unknown office %q", c.Name, c.Office)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("email: mailbox %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// Submitter takes a tip in: archived and published when it returns nil.
+type Submitter interface {
+	Submit(ctx context.Context, sub ingest.Submission) (*tip.Tip, error)
+}
+
+// Records keeps the checkpoints and the deduplication records.
+type Records interface {
+	GetRecord(ctx context.Context, key string) ([]byte, error)
+	PutRecord(ctx context.Context, key string, data []byte) error
+}
+
+// Mailbox ingests one IMAP mailbox.
+type Mailbox struct {
+	cfg     Config
+	sub     Submitter
+	records Records
+	metrics *metrics.Email
+	log     *slog.Logger
+	// wake is signalled by the server's unilateral EXISTS while idling.
+	wake chan struct{}
+}
+
+// NewMailbox returns the ingester for one mailbox.
+func NewMailbox(cfg Config, sub Submitter, records Records, m *metrics.Email, log *slog.Logger) (*Mailbox, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	return &Mailbox{cfg: cfg, sub: sub, records: records, metrics: m,
+		log: log.With("mailbox", cfg.Name), wake: make(chan struct{}, 1)}, nil
+}
+
+// Name is the mailbox's label.
+func (m *Mailbox) Name() string { return m.cfg.Name }
+
+// Run ingests until ctx is cancelled, reconnecting with backoff after any failure. The message
+// in hand when ctx ends is finished (published and flagged) first.
+func (m *Mailbox) Run(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		err := m.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		m.metrics.Reconnects.WithLabelValues(m.cfg.Name).Inc()
+		m.metrics.Errors.WithLabelValues(m.cfg.Name, "session").Inc()
+		m.log.Warn("mailbox session ended; reconnecting", "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+func (m *Mailbox) dial() (*imapclient.Client, error) {
+	opts := &imapclient.Options{
+		TLSConfig: m.cfg.TLSConfig,
+		Dialer:    &net.Dialer{Timeout: 15 * time.Second},
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(data *imapclient.UnilateralDataMailbox) {
+				if data.NumMessages != nil {
+					select {
+					case m.wake <- struct{}{}:
+					default:
+					}
+				}
+			},
+		},
+	}
+	switch m.cfg.TLS {
+	case "starttls":
+		return imapclient.DialStartTLS(m.cfg.Addr, opts)
+	case "none":
+		return imapclient.DialInsecure(m.cfg.Addr, opts)
+	}
+	return imapclient.DialTLS(m.cfg.Addr, opts)
+}
+
+// session is one connection: log in, catch up, then wait for mail with IDLE or polling.
+func (m *Mailbox) session(ctx context.Context) error {
+	c, err := m.dial()
+	if err != nil {
+		return fmt.Errorf("email: dial %s: %w", m.cfg.Addr, err)
+	}
+	defer c.Close()
+	if err := c.Login(m.cfg.User, m.cfg.Password).Wait(); err != nil {
+		return fmt.Errorf("email: login: %w", err)
+	}
+	sel, err := c.Select(m.cfg.Mailbox, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("email: select %s: %w", m.cfg.Mailbox, err)
+	}
+	idle := c.Caps().Has(imap.CapIdle)
+	for {
+		if err := m.catchUp(ctx, c, sel.UIDValidity); err != nil {
+			return err
+		}
+		m.metrics.LastSuccess.WithLabelValues(m.cfg.Name).SetToCurrentTime()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := m.wait(ctx, c, idle); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// wait returns when new mail may be there: the server says so during IDLE, or the poll
+// interval passed.
+func (m *Mailbox) wait(ctx context.Context, c *imapclient.Client, idle bool) error {
+	if !idle {
+		select {
+		case <-ctx.Done():
+		case <-time.After(m.cfg.Poll):
+		case <-c.Closed():
+			return errors.New("email: connection closed")
+		}
+		return nil
+	}
+	cmd, err := c.Idle()
+	if err != nil {
+		return fmt.Errorf("email: idle: %w", err)
+	}
+	// RFC 2177 asks to re-issue IDLE at least every 29 minutes; waking at the poll interval
+	// also bounds what a missed notification costs.
+	select {
+	case <-ctx.Done():
+	case <-m.wake:
+	case <-time.After(m.cfg.Poll):
+	case <-c.Closed():
+		return errors.New("email: connection closed while idling")
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("email: idle: %w", err)
+	}
+	return cmd.Wait()
+}
+
+type checkpoint struct {
+	UIDValidity uint32 `json:"uidvalidity"`
+	LastUID     uint32 `json:"last_uid"`
+}
+
+func (m *Mailbox) checkpointKey() string {
+	sum := sha256.Sum256([]byte(m.cfg.Addr + "\x00" + m.cfg.User + "\x00" + m.cfg.Mailbox))
+	return "email/checkpoint/" + hex.EncodeToString(sum[:8]) + ".json"
+}
+
+func (m *Mailbox) loadCheckpoint(ctx context.Context) (checkpoint, error) {
+	var cp checkpoint
+	b, err := m.records.GetRecord(ctx, m.checkpointKey())
+	if errors.Is(err, archive.ErrNotFound) {
+		return cp, nil
+	}
+	if err != nil {
+		return cp, err
+	}
+	return cp, json.Unmarshal(b, &cp)
+}
+
+// catchUp ingests every message after the checkpoint that does not carry the keyword yet.
+func (m *Mailbox) catchUp(ctx context.Context, c *imapclient.Client, uidValidity uint32) error {
+	cp, err := m.loadCheckpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("email: checkpoint: %w", err)
+	}
+	if cp.UIDValidity != uidValidity {
+		if cp.UIDValidity != 0 {
+			m.log.Warn("UIDVALIDITY changed: rescanning the whole mailbox (duplicates are recognised)", "old", cp.UIDValidity, "new", uidValidity)
+		}
+		cp = checkpoint{UIDValidity: uidValidity}
+	}
+	criteria := &imap.SearchCriteria{UID: []imap.UIDSet{{imap.UIDRange{Start: imap.UID(cp.LastUID + 1), Stop: 0}}}}
+	criteria.NotFlag = []imap.Flag{imap.Flag(m.cfg.Keyword)}
+	found, err := c.UIDSearch(criteria, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("email: search: %w", err)
+	}
+	for _, uid := range found.AllUIDs() {
+		if uint32(uid) <= cp.LastUID {
+			continue // "n:*" always includes the last message
+		}
+		if err := m.ingest(ctx, c, uid, uidValidity); err != nil {
+			return err
+		}
+		cp.LastUID = uint32(uid)
+		b, _ := json.Marshal(cp)
+		if err := m.records.PutRecord(context.WithoutCancel(ctx), m.checkpointKey(), b); err != nil {
+			return fmt.Errorf("email: checkpoint: %w", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// ingest turns one message into a tip (unless it already is one) and then flags it.
+func (m *Mailbox) ingest(ctx context.Context, c *imapclient.Client, uid imap.UID, uidValidity uint32) error {
+	raw, err := m.fetch(c, uid)
+	if err != nil {
+		return err
+	}
+	m.metrics.Fetched.WithLabelValues(m.cfg.Name).Inc()
+	// The message in hand is finished even if we are stopping: published, then flagged.
+	work := context.WithoutCancel(ctx)
+	sum := sha256.Sum256(raw)
+	shaKey := "email/sha256/" + hex.EncodeToString(sum[:]) + ".json"
+	p := Parse(raw, m.cfg.Limits)
+	var idKey string
+	if p.MessageID != "" {
+		h := sha256.Sum256([]byte(p.MessageID))
+		idKey = "email/message-id/" + hex.EncodeToString(h[:]) + ".json"
+	}
+	dup, err := m.seen(work, shaKey, idKey)
+	if err != nil {
+		return err
+	}
+	if dup {
+		m.metrics.Duplicates.WithLabelValues(m.cfg.Name).Inc()
+		m.log.Info("message already ingested; flagging only", "uid", uid)
+	} else if err := m.submit(work, p, raw, uid, uidValidity, shaKey, idKey); err != nil {
+		return err
+	}
+	return m.flag(c, uid)
+}
+
+func (m *Mailbox) fetch(c *imapclient.Client, uid imap.UID) ([]byte, error) {
+	cmd := c.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{UID: true,
+		BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	defer cmd.Close()
+	var raw []byte
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			if body, ok := item.(imapclient.FetchItemDataBodySection); ok && body.Literal != nil {
+				var buf bytes.Buffer
+				if _, err := io.Copy(&buf, body.Literal); err != nil {
+					return nil, fmt.Errorf("email: fetch %d: %w", uid, err)
+				}
+				raw = buf.Bytes()
+			}
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, fmt.Errorf("email: fetch %d: %w", uid, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("email: fetch %d: no body returned", uid)
+	}
+	return raw, nil
+}
+
+// seen reports whether a message with the same bytes or Message-ID is already a tip.
+func (m *Mailbox) seen(ctx context.Context, keys ...string) (bool, error) {
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		_, err := m.records.GetRecord(ctx, k)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, archive.ErrNotFound) {
+			return false, fmt.Errorf("email: dedup: %w", err)
+		}
+	}
+	return false, nil
+}
+
+func (m *Mailbox) submit(ctx context.Context, p *Parsed, raw []byte, uid imap.UID, uidValidity uint32, shaKey, idKey string) error {
+	sub := ingest.Submission{
+		Source:    tip.SourceEmail,
+		SourceRef: fmt.Sprintf("imap:%s/%d/%d", m.cfg.Name, uidValidity, uid),
+		Text:      p.Text,
+		// The sender is reporter data: it stays in the archived original only.
+		Reporter: tip.Reporter{Anonymous: p.From == "", HasIdentity: p.From != ""},
+		Original: ingest.File{Name: "message.eml", MediaType: "message/rfc822", Body: bytes.NewReader(raw)},
+		Warnings: p.Warnings,
+	}
+	if m.cfg.Office != "" {
+		sub.Office = m.cfg.Office
+		sub.Routing = tip.Routing{Reason: tip.RouteMailbox, Detail: m.cfg.Name}
+	}
+	for _, a := range p.Attachments {
+		if a.Body != nil {
+			sub.Attachments = append(sub.Attachments, ingest.File{Name: a.Name, MediaType: a.MediaType, Body: bytes.NewReader(a.Body)})
+		}
+	}
+	if len(p.Warnings) > 0 {
+		m.metrics.Warnings.WithLabelValues(m.cfg.Name).Add(float64(len(p.Warnings)))
+	}
+	// The dedup records are archived together with the tip, so they exist exactly when it does.
+	ref, _ := json.Marshal(map[string]string{"mailbox": m.cfg.Name})
+	sub.Records = map[string][]byte{shaKey: ref}
+	if idKey != "" {
+		sub.Records[idKey] = ref
+	}
+	t, err := m.sub.Submit(ctx, sub)
+	if err != nil {
+		m.metrics.Errors.WithLabelValues(m.cfg.Name, "submit").Inc()
+		return fmt.Errorf("email: submit uid %d: %w", uid, err)
+	}
+	m.metrics.Published.WithLabelValues(m.cfg.Name).Inc()
+	m.log.Info("email tip received", "id", t.ID, "uid", uid, "bytes", len(raw), "attachments", len(sub.Attachments), "warnings", len(p.Warnings))
+	return nil
+}
+
+func (m *Mailbox) flag(c *imapclient.Client, uid imap.UID) error {
+	set := imap.UIDSetNum(uid)
+	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.Flag(m.cfg.Keyword)}}, nil).Close(); err != nil {
+		return fmt.Errorf("email: flag %d: %w", uid, err)
+	}
+	if m.cfg.MoveTo != "" {
+		if _, err := c.Move(set, m.cfg.MoveTo).Wait(); err != nil {
+			return fmt.Errorf("email: move %d to %s: %w", uid, m.cfg.MoveTo, err)
+		}
+	}
+	return nil
+}
