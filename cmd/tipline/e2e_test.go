@@ -73,7 +73,9 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 	args := append([]string{"serve", "--data-dir", dataDir, "--public-addr", "127.0.0.1:0",
 		"--analyst-addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0", "--shutdown-grace", "10s"}, extra...)
 	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append(os.Environ(), "TIPLINE_KAFKA=") // flags decide, not the caller's environment
+	// Flags decide, not the caller's environment; the IMAP password of the test Dovecot is the
+	// one secret passed by environment, as an operator would.
+	cmd.Env = append(os.Environ(), "TIPLINE_KAFKA=", "TIPLINE_IMAP_PASSWORD=tipline-test")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

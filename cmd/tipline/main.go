@@ -38,6 +38,7 @@ func newRoot() *ffcli.Command {
 		FlagSet:    fs,
 		Subcommands: []*ffcli.Command{
 			serveCommand(),
+			ingestCommand(),
 			classifyCommand(),
 			rulesCommand(),
 			benchCommand(),

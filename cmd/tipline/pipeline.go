@@ -22,6 +22,7 @@ import (
 	"github.com/tipline/tipline/classify"
 	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/ingest"
+	"github.com/tipline/tipline/ingest/email"
 	"github.com/tipline/tipline/ingest/webform"
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
@@ -42,6 +43,7 @@ type pipelineConfig struct {
 	GroupPrefix       string
 	ShutdownGrace     time.Duration
 	Rules             string // rules file; empty: the embedded rules
+	Mailboxes         []email.Config
 
 	// onIndexed, if set, sees every batch once it is searchable (the bench uses it).
 	onIndexed func(tips []*tip.Tip, at time.Time)
@@ -123,8 +125,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	writer := bus.NewWriter(busCfg)
 	closers = append(closers, closeLogged(log, "kafka writer", writer.Close))
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newRegistry()
 	m := metrics.New(reg, webform.RejectReasons())
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tipline_index_documents", Help: "Documents in the search index.",
@@ -144,12 +145,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	}
 
 	var ready atomic.Bool
-	opsMux := http.NewServeMux()
-	opsMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	opsMux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	opsMux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-		defer cancel()
+	opsMux := opsHandler(reg, func(ctx context.Context) error {
 		var problems []error
 		if !ready.Load() {
 			problems = append(problems, errors.New("stages not started"))
@@ -163,11 +159,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		if _, err := idx.Count(); err != nil {
 			problems = append(problems, fmt.Errorf("index: %w", err))
 		}
-		if err := errors.Join(problems...); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
+		return errors.Join(problems...)
 	})
 	opsSrv := serve(lns["ops"], opsMux, log)
 	closers = append(closers, func() { shutdown(opsSrv, 5*time.Second, log) })
@@ -201,7 +193,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 
 	stageCtx, stopStages := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopStages()
-	fatal := make(chan error, 2)
+	fatal := make(chan error, 2+len(cfg.Mailboxes))
 	var stages sync.WaitGroup
 	for _, st := range []interface{ Run(context.Context) error }{classifier, indexer} {
 		stages.Go(func() {
@@ -225,6 +217,23 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	ready.Store(true)
 
 	submitter := ingest.NewSubmitter(arc, writer, cfg.Topics.Raw, m)
+	var names []string
+	for _, mc := range cfg.Mailboxes {
+		names = append(names, mc.Name)
+	}
+	emailMetrics := metrics.NewEmail(reg, names)
+	for _, mc := range cfg.Mailboxes {
+		mb, err := email.NewMailbox(mc, submitter, arc, emailMetrics, log.With("stage", "email"))
+		if err != nil {
+			return err
+		}
+		log.Info("reading mailbox", "mailbox", mb.Name(), "office", metrics.OfficeLabel(mc.Office))
+		stages.Go(func() {
+			if err := mb.Run(stageCtx); err != nil {
+				fatal <- err
+			}
+		})
+	}
 	stages.Go(func() {
 		rec := ingest.NewReconciler(arc, idx, writer, cfg.Topics.Raw, m, log.With("stage", "reconcile"))
 		if _, err := rec.Reconcile(stageCtx); err != nil && stageCtx.Err() == nil {
@@ -256,6 +265,29 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	stages.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+// opsHandler serves /metrics, /healthz (the process runs) and /readyz (ready answers nil).
+func opsHandler(reg *prometheus.Registry, ready func(context.Context) error) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 func closeLogged(log *slog.Logger, what string, close func() error) func() {

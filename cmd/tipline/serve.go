@@ -16,7 +16,8 @@ func serveCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline serve", flag.ContinueOnError)
 	var cfg pipelineConfig
 	var lf logFlags
-	var kafka string
+	var kafka, configPath string
+	var mf mailboxFlags
 	def := bus.DefaultTopics()
 	fs.StringVar(&cfg.DataDir, "data-dir", "data", "folder for the archive, the index and the embedded broker")
 	fs.StringVar(&kafka, "kafka", "", "comma-separated Kafka brokers host:port; empty starts the embedded single-node broker")
@@ -31,6 +32,8 @@ func serveCommand() *ffcli.Command {
 	fs.StringVar(&cfg.GroupPrefix, "group-prefix", "tipline", "prefix of the consumer group names (<prefix>-classify, <prefix>-index)")
 	fs.StringVar(&cfg.Rules, "rules", "", "classifier rules file (default: the embedded rules); reloaded when it changes or on SIGHUP")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long in-flight work may take to finish after SIGTERM")
+	fs.StringVar(&configPath, "config", "", "YAML file with settings beyond the flags: several mailboxes (see the README)")
+	mf.register(fs)
 	lf.register(fs)
 	return &ffcli.Command{
 		Name:       "serve",
@@ -44,6 +47,9 @@ func serveCommand() *ffcli.Command {
 				return err
 			}
 			cfg.Kafka = splitList(kafka)
+			if cfg.Mailboxes, err = mailboxes(mf, configPath); err != nil {
+				return err
+			}
 			return runPipeline(ctx, cfg, log, func(p *pipeline) {
 				fmt.Fprintf(os.Stdout, "tipline is running\n"+
 					"  citizens' API:  POST %s/api/v1/tips\n"+
