@@ -38,6 +38,9 @@ func benchCommand() *ffcli.Command {
 	fs.IntVar(&b.partitions, "partitions", 0, "partitions of the topics, as tipline serve --partitions")
 	fs.StringVar(&b.dataDir, "data-dir", "", "data folder (default: a temporary folder, removed afterwards)")
 	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fs.StringVar(&b.imapAddr, "imap-addr", "", "IMAP server (host:port, no TLS) to measure e-mail ingestion instead; its INBOX is emptied first")
+	fs.StringVar(&b.imapUser, "imap-user", "", "IMAP user for --imap-addr (password: TIPLINE_IMAP_PASSWORD)")
+	fs.IntVar(&b.messages, "messages", 500, "messages delivered for the e-mail throughput phase")
 	return &ffcli.Command{
 		Name:       "bench",
 		ShortUsage: "tipline bench [flags]",
@@ -66,12 +69,16 @@ type benchConfig struct {
 	partitions  int
 	dataDir     string
 	cpuProfile  string
+	imapAddr    string
+	imapUser    string
+	messages    int
 }
 
 // tracker records when each tip became searchable.
 type tracker struct {
 	mu      sync.Mutex
 	indexed map[string]time.Time
+	texts   map[string]time.Time // e-mail tips by text, which carries the bench's marker
 	changed chan struct{}
 }
 
@@ -80,6 +87,9 @@ func (tr *tracker) observe(tips []*tip.Tip, at time.Time) {
 	for _, t := range tips {
 		if _, ok := tr.indexed[t.ID]; !ok {
 			tr.indexed[t.ID] = at
+			if t.Source == tip.SourceEmail {
+				tr.texts[t.Text] = at
+			}
 		}
 	}
 	tr.mu.Unlock()
@@ -136,11 +146,14 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	tr := &tracker{indexed: map[string]time.Time{}, changed: make(chan struct{}, 1)}
+	tr := &tracker{indexed: map[string]time.Time{}, texts: map[string]time.Time{}, changed: make(chan struct{}, 1)}
 	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	topics := bus.DefaultTopics()
 	if len(b.kafka) > 0 { // fresh topics, so earlier runs' tips do not count
 		topics = bus.Topics{Raw: run + ".raw", Classified: run + ".classified", DLQ: run + ".dlq"}
+	}
+	if b.imapAddr != "" {
+		return benchEmail(ctx, b, dir, tr, out)
 	}
 	cfg := pipelineConfig{DataDir: dir, Kafka: b.kafka, PublicAddr: "127.0.0.1:0", AnalystAddr: "127.0.0.1:0",
 		OpsAddr: "127.0.0.1:0", Topics: topics, Partitions: b.partitions, ReplicationFactor: 1, GroupPrefix: run,

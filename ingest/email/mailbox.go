@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -271,34 +272,102 @@ func (m *Mailbox) catchUp(ctx context.Context, c *imapclient.Client, uidValidity
 	if err != nil {
 		return fmt.Errorf("email: search: %w", err)
 	}
+	var uids []imap.UID
 	for _, uid := range found.AllUIDs() {
-		if uint32(uid) <= cp.LastUID {
-			continue // "n:*" always includes the last message
+		if uint32(uid) > cp.LastUID { // "n:*" always includes the last message
+			uids = append(uids, uid)
 		}
-		if err := m.ingest(ctx, c, uid, uidValidity); err != nil {
+	}
+	for len(uids) > 0 && ctx.Err() == nil {
+		batch, err := m.nextBatch(c, uids)
+		if err != nil {
 			return err
 		}
-		cp.LastUID = uint32(uid)
+		uids = uids[len(batch):]
+		if err := m.ingestBatch(ctx, c, batch, uidValidity); err != nil {
+			return err
+		}
+		cp.LastUID = uint32(batch[len(batch)-1])
 		b, _ := json.Marshal(cp)
 		if err := m.records.PutRecord(context.WithoutCancel(ctx), m.checkpointKey(), b); err != nil {
 			return fmt.Errorf("email: checkpoint: %w", err)
-		}
-		if ctx.Err() != nil {
-			return nil
 		}
 	}
 	return nil
 }
 
-// ingest turns one message into a tip (unless it already is one) and then flags it.
-func (m *Mailbox) ingest(ctx context.Context, c *imapclient.Client, uid imap.UID, uidValidity uint32) error {
-	raw, err := m.fetch(c, uid)
+// Messages are fetched and submitted in batches: one FETCH for many messages, submissions in
+// parallel (the archive and Kafka group their flushes), one STORE for the flags. A batch holds
+// at most batchMessages messages and batchBytes bytes, so a mailbox full of large mail cannot
+// exhaust memory.
+const (
+	batchMessages = 64
+	batchBytes    = 32 << 20
+	parallelism   = 16
+)
+
+// nextBatch picks the first messages of uids that fit a batch, by their sizes.
+func (m *Mailbox) nextBatch(c *imapclient.Client, uids []imap.UID) ([]imap.UID, error) {
+	head := uids[:min(len(uids), batchMessages)]
+	msgs, err := c.Fetch(imap.UIDSetNum(head...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("email: fetch sizes: %w", err)
+	}
+	size := map[imap.UID]int64{}
+	for _, msg := range msgs {
+		size[msg.UID] = msg.RFC822Size
+	}
+	var total int64
+	for i, uid := range head {
+		total += size[uid]
+		if total > batchBytes && i > 0 {
+			return head[:i], nil
+		}
+	}
+	return head, nil
+}
+
+// ingestBatch turns each message of the batch into a tip (unless it already is one), then flags
+// them. Messages in hand are finished even when ctx ends: published, then flagged.
+func (m *Mailbox) ingestBatch(ctx context.Context, c *imapclient.Client, uids []imap.UID, uidValidity uint32) error {
+	raws, err := m.fetch(c, uids)
 	if err != nil {
 		return err
 	}
-	m.metrics.Fetched.WithLabelValues(m.cfg.Name).Inc()
-	// The message in hand is finished even if we are stopping: published, then flagged.
 	work := context.WithoutCancel(ctx)
+	errs := make([]error, len(uids))
+	sem := make(chan struct{}, parallelism)
+	var wg sync.WaitGroup
+	for i, uid := range uids {
+		raw, ok := raws[uid]
+		if !ok {
+			continue // expunged since the search
+		}
+		m.metrics.Fetched.WithLabelValues(m.cfg.Name).Inc()
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = m.ingest(work, raw, uid, uidValidity)
+		})
+	}
+	wg.Wait()
+	var done []imap.UID
+	for i, uid := range uids {
+		if errs[i] == nil {
+			done = append(done, uid)
+		}
+	}
+	if len(done) > 0 {
+		if err := m.flag(c, done); err != nil {
+			return err
+		}
+	}
+	// A message that failed is not flagged: the next session tries it again.
+	return errors.Join(errs...)
+}
+
+// ingest turns one message into a tip unless one with the same bytes or Message-ID exists.
+func (m *Mailbox) ingest(ctx context.Context, raw []byte, uid imap.UID, uidValidity uint32) error {
 	sum := sha256.Sum256(raw)
 	shaKey := "email/sha256/" + hex.EncodeToString(sum[:]) + ".json"
 	p := Parse(raw, m.cfg.Limits)
@@ -307,42 +376,50 @@ func (m *Mailbox) ingest(ctx context.Context, c *imapclient.Client, uid imap.UID
 		h := sha256.Sum256([]byte(p.MessageID))
 		idKey = "email/message-id/" + hex.EncodeToString(h[:]) + ".json"
 	}
-	dup, err := m.seen(work, shaKey, idKey)
+	dup, err := m.seen(ctx, shaKey, idKey)
 	if err != nil {
 		return err
 	}
 	if dup {
 		m.metrics.Duplicates.WithLabelValues(m.cfg.Name).Inc()
 		m.log.Info("message already ingested; flagging only", "uid", uid)
-	} else if err := m.submit(work, p, raw, uid, uidValidity, shaKey, idKey); err != nil {
-		return err
+		return nil
 	}
-	return m.flag(c, uid)
+	return m.submit(ctx, p, raw, uid, uidValidity, shaKey, idKey)
 }
 
-func (m *Mailbox) fetch(c *imapclient.Client, uid imap.UID) ([]byte, error) {
-	cmd := c.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{UID: true,
+// fetch reads the raw messages with BODY.PEEK[], which leaves them unread.
+func (m *Mailbox) fetch(c *imapclient.Client, uids []imap.UID) (map[imap.UID][]byte, error) {
+	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true,
 		BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
 	defer cmd.Close()
-	var raw []byte
+	raws := map[imap.UID][]byte{}
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		var uid imap.UID
+		var raw []byte
 		for item := msg.Next(); item != nil; item = msg.Next() {
-			if body, ok := item.(imapclient.FetchItemDataBodySection); ok && body.Literal != nil {
+			switch item := item.(type) {
+			case imapclient.FetchItemDataUID:
+				uid = item.UID
+			case imapclient.FetchItemDataBodySection:
+				if item.Literal == nil {
+					continue
+				}
 				var buf bytes.Buffer
-				if _, err := io.Copy(&buf, body.Literal); err != nil {
-					return nil, fmt.Errorf("email: fetch %d: %w", uid, err)
+				if _, err := io.Copy(&buf, item.Literal); err != nil {
+					return nil, fmt.Errorf("email: fetch: %w", err)
 				}
 				raw = buf.Bytes()
 			}
 		}
+		if uid != 0 && raw != nil {
+			raws[uid] = raw
+		}
 	}
 	if err := cmd.Close(); err != nil {
-		return nil, fmt.Errorf("email: fetch %d: %w", uid, err)
+		return nil, fmt.Errorf("email: fetch: %w", err)
 	}
-	if raw == nil {
-		return nil, fmt.Errorf("email: fetch %d: no body returned", uid)
-	}
-	return raw, nil
+	return raws, nil
 }
 
 // seen reports whether a message with the same bytes or Message-ID is already a tip.
@@ -400,14 +477,14 @@ func (m *Mailbox) submit(ctx context.Context, p *Parsed, raw []byte, uid imap.UI
 	return nil
 }
 
-func (m *Mailbox) flag(c *imapclient.Client, uid imap.UID) error {
-	set := imap.UIDSetNum(uid)
+func (m *Mailbox) flag(c *imapclient.Client, uids []imap.UID) error {
+	set := imap.UIDSetNum(uids...)
 	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.Flag(m.cfg.Keyword)}}, nil).Close(); err != nil {
-		return fmt.Errorf("email: flag %d: %w", uid, err)
+		return fmt.Errorf("email: flag: %w", err)
 	}
 	if m.cfg.MoveTo != "" {
 		if _, err := c.Move(set, m.cfg.MoveTo).Wait(); err != nil {
-			return fmt.Errorf("email: move %d to %s: %w", uid, m.cfg.MoveTo, err)
+			return fmt.Errorf("email: move to %s: %w", m.cfg.MoveTo, err)
 		}
 	}
 	return nil
