@@ -143,7 +143,7 @@ func largeMail(mark string, i int) []byte {
 		i, i, mark, i, benchText(i, 2048), mark, i)
 	for _, a := range []struct {
 		name, typ string
-		size int
+		size      int
 	}{{"screenshot.png", "image/png", 100 << 10}, {"loan.apk", "application/vnd.android.package-archive", 45 << 10}} {
 		data := make([]byte, a.size)
 		for j := range data {
