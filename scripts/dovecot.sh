@@ -6,12 +6,15 @@
 #   scripts/dovecot.sh stop      stop it
 #   scripts/dovecot.sh status    exit 0 when it answers
 #
-# Environment: IMAP_PORT (default 11143), DOVECOT_STATE (default /tmp/tipline-dovecot-$IMAP_PORT).
-# The tests find it through TIPLINE_TEST_IMAP (host:port) and TIPLINE_TEST_DOVECOT_CONF (for
-# doveadm); user "tipline", password "tipline-test".
+# Environment: IMAP_PORT (default 11143; STARTTLS offered), IMAPS_PORT (default IMAP_PORT+850,
+# implicit TLS), DOVECOT_STATE (default /tmp/tipline-dovecot-$IMAP_PORT). The TLS certificate is
+# self-signed for 127.0.0.1, in $DOVECOT_STATE/cert.pem. The tests find the server through
+# TIPLINE_TEST_IMAP (host:port) and TIPLINE_TEST_DOVECOT_CONF (for doveadm); user "tipline",
+# password "tipline-test".
 set -euo pipefail
 
 port=${IMAP_PORT:-11143}
+tlsport=${IMAPS_PORT:-$((port + 850))}
 state=${DOVECOT_STATE:-/tmp/tipline-dovecot-$port}
 conf=$state/dovecot.conf
 
@@ -37,6 +40,8 @@ start() {
   chown "$mailuser:$mailgroup" "$state/mail"
   chmod 0755 "$state" "$state/run"
   echo "tipline:{PLAIN}tipline-test:$uid:$gid::$state/mail/tipline" > "$state/users"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$state/key.pem" -out "$state/cert.pem" 2>/dev/null
   cat > "$conf" <<CONF
 base_dir = $state/run
 state_dir = $state/run
@@ -44,7 +49,9 @@ instance_name = tipline-test-$port
 log_path = $state/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <$state/cert.pem
+ssl_key = <$state/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
@@ -63,7 +70,8 @@ service imap-login {
     port = $port
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $tlsport
   }
 }
 service stats {

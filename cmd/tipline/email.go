@@ -16,8 +16,8 @@ import (
 
 // mailboxFlags are DESIGN.md's single-mailbox flags.
 type mailboxFlags struct {
-	addr, user, passwordFile, mailbox, tls, office, moveTo string
-	poll                                                   time.Duration
+	addr, user, passwordFile, mailbox, tls, office, moveTo, caFile string
+	poll                                                           time.Duration
 }
 
 func (f *mailboxFlags) register(fs *flag.FlagSet) {
@@ -28,6 +28,7 @@ func (f *mailboxFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tls, "imap-tls", "tls", "IMAP connection security: tls, starttls or none")
 	fs.StringVar(&f.office, "imap-office", "", "office code the mailbox's tips go to unless the text says otherwise (empty: routed by the text)")
 	fs.StringVar(&f.moveTo, "imap-move-to", "", "folder to move processed messages to (empty: leave them, flagged $TiplineIngested)")
+	fs.StringVar(&f.caFile, "imap-ca-file", "", "PEM file of certificate authorities to trust for the IMAP server (default: the system's)")
 	fs.DurationVar(&f.poll, "imap-poll", 30*time.Second, "how often to look for new mail when the server has no IDLE (and the longest an IDLE lasts)")
 }
 
@@ -44,6 +45,7 @@ type mailboxFile struct {
 	Keyword      string        `yaml:"keyword"`
 	MoveTo       string        `yaml:"move_to"`
 	Poll         time.Duration `yaml:"poll"`
+	CAFile       string        `yaml:"ca_file"`
 }
 
 // fileConfig is the --config file.
@@ -77,7 +79,7 @@ func mailboxes(f mailboxFlags, configPath string) ([]email.Config, error) {
 			return nil, fmt.Errorf("--imap-addr %s: %w", f.addr, err)
 		}
 		out = append(out, email.Config{Addr: f.addr, User: f.user, Password: pw, Mailbox: f.mailbox, TLS: f.tls,
-			Office: tip.Office(f.office), MoveTo: f.moveTo, Poll: f.poll})
+			Office: tip.Office(f.office), MoveTo: f.moveTo, Poll: f.poll, CAFile: f.caFile})
 	}
 	if configPath != "" {
 		b, err := os.ReadFile(configPath)
@@ -96,7 +98,7 @@ func mailboxes(f mailboxFlags, configPath string) ([]email.Config, error) {
 				return nil, fmt.Errorf("--config %s: mailbox %d (%s): %w", configPath, i+1, m.Name, err)
 			}
 			out = append(out, email.Config{Name: m.Name, Addr: m.Addr, User: m.User, Password: pw, Mailbox: m.Mailbox,
-				TLS: m.TLS, Office: tip.Office(m.Office), Keyword: m.Keyword, MoveTo: m.MoveTo, Poll: m.Poll})
+				TLS: m.TLS, Office: tip.Office(m.Office), Keyword: m.Keyword, MoveTo: m.MoveTo, Poll: m.Poll, CAFile: m.CAFile})
 		}
 	}
 	names := map[string]bool{}

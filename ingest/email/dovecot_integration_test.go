@@ -36,7 +36,11 @@ func dovecot(t *testing.T) server {
 			t.Fatalf("doveadm %v: %v\n%s", args, err, out)
 		}
 	}
+	host, port, _ := net.SplitHostPort(addr)
+	var p int
+	fmt.Sscan(port, &p)
 	return server{addr: addr, user: "tipline", password: "tipline-test",
+		tlsAddr: net.JoinHostPort(host, fmt.Sprint(p+850)), caFile: filepath.Join(filepath.Dir(conf), "cert.pem"),
 		restart: func(t *testing.T) {
 			// The imap processes serving tipline are killed (mid-fetch if a fetch is running),
 			// then the server is stopped and started again.

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -46,8 +48,9 @@ type Config struct {
 	MoveTo  string        // folder to move processed messages to; empty: leave them
 	Poll    time.Duration // how often to look for mail without IDLE (default 30s)
 	Limits  Limits
-	// TLSConfig overrides the TLS settings (a private CA, for instance).
-	TLSConfig *tls.Config
+	// CAFile is a PEM file of certificate authorities to trust instead of the system's (a
+	// private CA, or a self-signed server certificate).
+	CAFile string
 }
 
 // WithDefaults fills the documented defaults.
@@ -103,6 +106,7 @@ type Records interface {
 // Mailbox ingests one IMAP mailbox.
 type Mailbox struct {
 	cfg     Config
+	tls     *tls.Config
 	sub     Submitter
 	records Records
 	metrics *metrics.Email
@@ -117,8 +121,21 @@ func NewMailbox(cfg Config, sub Submitter, records Records, m *metrics.Email, lo
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	return &Mailbox{cfg: cfg, sub: sub, records: records, metrics: m,
-		log: log.With("mailbox", cfg.Name), wake: make(chan struct{}, 1)}, nil
+	mb := &Mailbox{cfg: cfg, sub: sub, records: records, metrics: m,
+		log: log.With("mailbox", cfg.Name), wake: make(chan struct{}, 1)}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("email: mailbox %s: %w", cfg.Name, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("email: mailbox %s: no certificate in %s", cfg.Name, cfg.CAFile)
+		}
+		host, _, _ := net.SplitHostPort(cfg.Addr)
+		mb.tls = &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}
+	}
+	return mb, nil
 }
 
 // Name is the mailbox's label.
@@ -147,7 +164,7 @@ func (m *Mailbox) Run(ctx context.Context) error {
 
 func (m *Mailbox) dial() (*imapclient.Client, error) {
 	opts := &imapclient.Options{
-		TLSConfig: m.cfg.TLSConfig,
+		TLSConfig: m.tls,
 		Dialer:    &net.Dialer{Timeout: 15 * time.Second},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(data *imapclient.UnilateralDataMailbox) {

@@ -29,6 +29,9 @@ import (
 // under the integration tag.
 type server struct {
 	addr, user, password string
+	// tlsAddr and caFile reach the same server over implicit TLS, and addr then offers
+	// STARTTLS (empty where not offered).
+	tlsAddr, caFile string
 	// restart stops and starts the server (nil where it cannot be done).
 	restart func(t *testing.T)
 	// resetUIDValidity gives the mailbox a new UIDVALIDITY and drops tipline's keyword, as a
@@ -184,8 +187,12 @@ func newPipeline(t *testing.T, dir string) *pipeline {
 }
 
 func (p *pipeline) run(t *testing.T, s server, office tip.Office) (stop func()) {
-	mb, err := NewMailbox(Config{Name: "test", Addr: s.addr, User: s.user, Password: s.password, TLS: "none",
-		Office: office, Poll: 200 * time.Millisecond}, p.sub, p.arc, p.metrics, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	return p.runWith(t, Config{Addr: s.addr, TLS: "none", Office: office}, s)
+}
+
+func (p *pipeline) runWith(t *testing.T, cfg Config, s server) (stop func()) {
+	cfg.Name, cfg.User, cfg.Password, cfg.Poll = "test", s.user, s.password, 200*time.Millisecond
+	mb, err := NewMailbox(cfg, p.sub, p.arc, p.metrics, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,6 +234,34 @@ func runMailboxSuite(t *testing.T, s server) {
 	}
 	if s.resetUIDValidity != nil {
 		run("a changed UIDVALIDITY creates no duplicates", testUIDValidity)
+	}
+	if s.tlsAddr != "" {
+		run("over TLS, and STARTTLS, with a private CA", testTLS)
+	}
+}
+
+func testTLS(t *testing.T, s server) {
+	p := newPipeline(t, t.TempDir())
+	for i, cfg := range []Config{{Addr: s.tlsAddr, TLS: "tls", CAFile: s.caFile}, {Addr: s.addr, TLS: "starttls", CAFile: s.caFile}} {
+		stop := p.runWith(t, cfg, s)
+		s.deliver(t, marked(4000+i))
+		tips := p.waitTips(t, i+1)
+		stop()
+		if !strings.Contains(tips[i].Text, fmt.Sprintf("marker%d", 4000+i)) {
+			t.Errorf("%s: tip %q", cfg.TLS, tips[i].Text)
+		}
+	}
+	// Without the CA the server's certificate is refused: no tip, a session error.
+	errsBefore := testutil.ToFloat64(p.metrics.Errors.WithLabelValues("test", "session"))
+	stop := p.runWith(t, Config{Addr: s.tlsAddr, TLS: "tls"}, s)
+	s.deliver(t, marked(4100))
+	time.Sleep(1500 * time.Millisecond)
+	stop()
+	if n := len(p.pub.all()); n != 2 {
+		t.Errorf("%d tips through an untrusted TLS connection", n-2)
+	}
+	if testutil.ToFloat64(p.metrics.Errors.WithLabelValues("test", "session")) <= errsBefore {
+		t.Error("the refused certificate was not counted as an error")
 	}
 }
 
