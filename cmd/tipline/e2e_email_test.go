@@ -3,10 +3,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,6 +21,9 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/tip"
 )
 
 func dovecotAddr(t *testing.T) string {
@@ -137,3 +146,77 @@ func TestEmailEndToEndDovecot(t *testing.T) {
 }
 
 func strconv36(n int64) string { return strings.ToLower(fmt.Sprintf("%x", n)) }
+
+// TestIngestEmailStage runs the e-mail stage on its own against real Kafka: mail delivered to
+// Dovecot arrives on the raw topic as tips, and the stage stops cleanly on SIGTERM.
+func TestIngestEmailStage(t *testing.T) {
+	addr := dovecotAddr(t)
+	brokers := kafkaFlags(t)[1] // --kafka value
+	c := imapSession(t, addr)
+	topic := fmt.Sprintf("tips.raw.ingest-email-%d", time.Now().UnixNano())
+	cmd := exec.Command(binary(t), "ingest", "email", "--kafka", brokers, "--topic-raw", topic, "--data-dir", t.TempDir(),
+		"--ops-addr", "127.0.0.1:0", "--imap-addr", addr, "--imap-user", "tipline", "--imap-tls", "none", "--imap-office", "rongan")
+	cmd.Env = append(os.Environ(), "TIPLINE_IMAP_PASSWORD=tipline-test")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	var ops string
+	for ops == "" && sc.Scan() {
+		if m := urlLine.FindString(sc.Text()); m != "" {
+			u, _ := url.Parse(m)
+			ops = u.Scheme + "://" + u.Host
+		}
+	}
+	if ops == "" {
+		t.Fatalf("ingest email did not start:\n%s", stderr.String())
+	}
+	for i := range 3 {
+		appendMessage(t, c, mailWithMarker(fmt.Sprintf("stage%d-%d", time.Now().UnixNano(), i), i))
+	}
+
+	cfg := bus.Config{Brokers: []string{brokers}}
+	consumer, err := bus.NewConsumer(bus.ConsumerConfig{Config: cfg, Group: "check-" + topic, Topic: topic, Stage: "test", DLQ: topic + ".dlq"},
+		bus.NewWriter(cfg), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var got []*tip.Tip
+	_ = consumer.Run(ctx, func(_ context.Context, msgs []bus.Message) ([]bus.Reject, error) {
+		for _, m := range msgs {
+			tp, err := tip.Unmarshal(m.Value)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			got = append(got, tp)
+		}
+		if len(got) >= 3 {
+			cancel()
+		}
+		return nil, nil
+	})
+	if len(got) != 3 {
+		t.Fatalf("%d tips on %s, want 3\n%s", len(got), topic, stderr.String())
+	}
+	for _, tp := range got {
+		if tp.Source != tip.SourceEmail || tp.Office != tip.Rongan || tp.Routing.Reason != tip.RouteMailbox || tp.Verdict != nil {
+			t.Errorf("raw tip %+v", tp)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
+	}
+}

@@ -276,6 +276,16 @@ var fixtureTexts = map[string]string{
 	"forwarded.eml":     "不给钱就把视频发给你的亲友",
 	"attachments.eml":   "安装包和截图在附件里",
 	"nocharset-gbk.eml": "用呼死你打我电话",
+	// Damaged mail still becomes a tip, and does not hold up the mail behind it.
+	"wrong-label.eml":      "职业打假的人要十倍赔偿",
+	"unknown-charset.eml":  "自媒体要公关费",
+	"missing-boundary.eml": "没有边界的邮件",
+	"truncated-base64.eml": "催收爆通讯录",
+	"bad-qp.eml":           "有人雇水军",
+	"deep.eml":             "deep",
+	"many-parts.eml":       "part 0",
+	"no-body.eml":          "只有标题：裸聊敲诈",
+	"header-injection.eml": "注入",
 }
 
 func testFixtures(t *testing.T, s server) {
