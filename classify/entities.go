@@ -69,6 +69,11 @@ func (e *entityScan) add(kind, value string, start, end int) {
 	}
 	e.seen[key] = true
 	os, oe := span(e.vw.foldedOrig, start, end)
+	for _, o := range e.out {
+		if o.Kind == kind && o.Value == value && o.Start < oe && os < o.End {
+			return // the same thing found twice (《悄悄话》 in 叫《悄悄话》的APP)
+		}
+	}
 	e.out = append(e.out, tip.Entity{Kind: kind, Value: value, Start: os, End: oe})
 }
 
@@ -417,6 +422,15 @@ func (e *entityScan) appSuffixes() {
 				continue // "apple", "apps"
 			}
 			name := nameBefore(s, at, suffix == "app")
+			if name == "" && suffix == "app" {
+				// 一个叫速借宝的APP: the name sits between 叫 and 的.
+				if called := calledName(s, at); called != "" {
+					if start := strings.LastIndex(s[:at], called); start >= 0 {
+						e.add(EntityApp, called, start, off)
+					}
+				}
+				continue
+			}
 			if suffix == "贷" {
 				if n := utf8.RuneCountInString(name); n < 2 || n > 4 || genericLoanWords[name+"贷"] || genericLoanWords[lastRunes(name, 2)+"贷"] {
 					continue
@@ -429,6 +443,24 @@ func (e *entityScan) appSuffixes() {
 			e.add(EntityApp, name, at-len(strings.TrimSuffix(name, "贷")), off)
 		}
 	}
+}
+
+// calledName reads "叫X的" ending just before i (一个叫速借宝的APP), X being 1-12 characters.
+func calledName(s string, i int) string {
+	before := strings.TrimRight(s[:i], " ")
+	if !strings.HasSuffix(before, "的") {
+		return ""
+	}
+	before = strings.TrimSuffix(before, "的")
+	j := strings.LastIndex(before, "叫")
+	if j < 0 {
+		return ""
+	}
+	name := strings.Trim(before[j+len("叫"):], " \"'“”「」《》")
+	if n := utf8.RuneCountInString(name); n < 1 || n > 12 {
+		return ""
+	}
+	return name
 }
 
 // nameBefore returns the run of Han characters (and, for "app", letters and digits) before i,

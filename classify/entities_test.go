@@ -30,6 +30,7 @@ func TestEntities(t *testing.T) {
 		{"resident id, checksum-verified and masked", "身份证110101199003074573，错的110101199003074579，还有45020219850615123X", []string{"resident_id=**************4573"}, []string{"resident_id=**************4579", "resident_id=**************123X"}},
 		{"amounts in yuan", "借了5000元，还了1.5万，又要两万块，一共三千五百元，¥800，还要一万二", []string{"amount=5000", "amount=15000", "amount=20000", "amount=3500", "amount=800", "amount=12000"}, []string{"amount=10000"}},
 		{"app names", "下载了《速借宝》，还有闪电贷APP和金牛贷，别信网贷", []string{"app=速借宝", "app=闪电贷", "app=金牛贷"}, []string{"app=网贷"}},
+		{"an app introduced by 叫", "在一个叫速借宝的APP上借了钱，又下了个叫 夜聊 的app", []string{"app=速借宝", "app=夜聊"}, nil},
 		{"quoted app names", `在一个叫"附近约"的APP上认识的，又让我装“悄悄话”软件，「豆豆钱包」平台`, []string{"app=附近约", "app=悄悄话", "app=豆豆钱包"}, nil},
 		{"Android package and APK", "安装包 sujiebao_v2.apk，包名 com.sujie.loan", []string{"apk=sujiebao_v2.apk", "package=com.sujie.loan"}, nil},
 	}

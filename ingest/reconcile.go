@@ -31,14 +31,19 @@ type Reconciler struct {
 	records Records
 	index   Indexed
 	pub     Publisher
-	topic   string
+	topics  Router
 	metrics *metrics.Metrics
 	log     *slog.Logger
 }
 
-// NewReconciler publishes missing tips to topic (the raw topic).
-func NewReconciler(r Records, idx Indexed, pub Publisher, topic string, m *metrics.Metrics, log *slog.Logger) *Reconciler {
-	return &Reconciler{records: r, index: idx, pub: pub, topic: topic, metrics: m, log: log}
+// Router picks the topic an ingested tip is published to (the Submitter's choice).
+type Router interface {
+	TopicFor(t *tip.Tip) string
+}
+
+// NewReconciler publishes missing tips where ingestion would have (the OCR or the raw topic).
+func NewReconciler(r Records, idx Indexed, pub Publisher, topics Router, m *metrics.Metrics, log *slog.Logger) *Reconciler {
+	return &Reconciler{records: r, index: idx, pub: pub, topics: topics, metrics: m, log: log}
 }
 
 const reconcileChunk = 500
@@ -89,7 +94,12 @@ func (r *Reconciler) republish(ctx context.Context, keys []string) (int, error) 
 		if err != nil {
 			return 0, err
 		}
-		msgs = append(msgs, bus.Message{Topic: r.topic, Key: []byte(id), Value: event})
+		t, err := tip.Unmarshal(event)
+		if err != nil {
+			r.log.Warn("archived manifest is not a tip event", "key", keys[i], "err", err)
+			continue
+		}
+		msgs = append(msgs, bus.Message{Topic: r.topics.TopicFor(t), Key: []byte(id), Value: event})
 	}
 	if err := r.pub.Write(ctx, msgs...); err != nil {
 		return 0, err

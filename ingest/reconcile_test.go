@@ -61,7 +61,7 @@ func TestReconcilePublishesArchivedTipsMissingFromTheIndex(t *testing.T) {
 		indexed[id] = true
 	}
 	pub.msgs = nil
-	rec := NewReconciler(arc, indexed, pub, "tips.raw", m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rec := NewReconciler(arc, indexed, pub, sub, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	n, err := rec.Reconcile(context.Background())
 	if err != nil {
 		t.Fatal(err)

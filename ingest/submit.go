@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/tipline/tipline/internal/archive"
@@ -57,6 +58,7 @@ type Submission struct {
 	Original    File
 	Attachments []File
 	Warnings    []string
+	OCR         *tip.OCR // set when the channel already knows the scan cannot be read
 	// Records are extra archive records that must be durable with the tip (the web form's
 	// receipt), by key.
 	Records map[string][]byte
@@ -64,17 +66,50 @@ type Submission struct {
 
 // Submitter archives and publishes submissions.
 type Submitter struct {
-	archive Archive
-	pub     Publisher
-	topic   string
-	ids     *tip.IDs
-	metrics *metrics.Metrics
-	now     func() time.Time
+	archive  Archive
+	pub      Publisher
+	topic    string
+	ocrTopic string
+	ids      *tip.IDs
+	metrics  *metrics.Metrics
+	now      func() time.Time
 }
 
 // NewSubmitter publishes to topic (the raw topic).
 func NewSubmitter(a Archive, pub Publisher, topic string, m *metrics.Metrics) *Submitter {
 	return &Submitter{archive: a, pub: pub, topic: topic, ids: tip.NewIDs(), metrics: m, now: time.Now}
+}
+
+// WithOCR sends tips that need reading first (letters, and tips with images attached) to
+// topic, where the OCR stage picks them up, instead of straight to the raw topic.
+func (s *Submitter) WithOCR(topic string) *Submitter {
+	s.ocrTopic = topic
+	return s
+}
+
+// TopicFor is the topic a tip is published to.
+func (s *Submitter) TopicFor(t *tip.Tip) string {
+	if s.ocrTopic != "" && NeedsOCR(t) {
+		return s.ocrTopic
+	}
+	return s.topic
+}
+
+// NeedsOCR reports whether a tip has pages to read: a letter's scan not yet read, or images
+// attached.
+func NeedsOCR(t *tip.Tip) bool {
+	if t.OCR != nil {
+		return false // read already, or known to be unreadable
+	}
+	if t.Source == tip.SourceLetter {
+		return true
+	}
+	for _, a := range t.Attachments {
+		if strings.HasPrefix(a.MediaType, "image/") {
+			return true
+		}
+	}
+	return false
 }
 
 // NewID returns a fresh tip id and receipt time, for channels that need them before Submit.
@@ -101,7 +136,7 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 	t := &tip.Tip{
 		Version: tip.SchemaVersion, ID: sub.ID, ReceivedAt: sub.ReceivedAt,
 		Source: sub.Source, SourceRef: sub.SourceRef, Office: sub.Office, Routing: sub.Routing,
-		Text: sub.Text, Details: sub.Details, Reporter: sub.Reporter, Warnings: sub.Warnings,
+		Text: sub.Text, Details: sub.Details, Reporter: sub.Reporter, Warnings: sub.Warnings, OCR: sub.OCR,
 	}
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
@@ -134,7 +169,7 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 	if err := batch.Commit(); err != nil {
 		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: %s: %w", ErrArchive, t.ID, err))
 	}
-	if err := s.pub.Write(ctx, bus.Message{Topic: s.topic, Key: []byte(t.ID), Value: event}); err != nil {
+	if err := s.pub.Write(ctx, bus.Message{Topic: s.TopicFor(t), Key: []byte(t.ID), Value: event}); err != nil {
 		// The manifest is archived: the reconciler publishes it at the next start.
 		return nil, s.fail(sub.Source, "publish", fmt.Errorf("%w: %s: %w", ErrPublish, t.ID, err))
 	}

@@ -150,7 +150,7 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	topics := bus.DefaultTopics()
 	if len(b.kafka) > 0 { // fresh topics, so earlier runs' tips do not count
-		topics = bus.Topics{Raw: run + ".raw", Classified: run + ".classified", DLQ: run + ".dlq"}
+		topics = bus.Topics{OCR: run + ".ocr", Raw: run + ".raw", Classified: run + ".classified", DLQ: run + ".dlq"}
 	}
 	if b.imapAddr != "" {
 		return benchEmail(ctx, b, dir, tr, out)

@@ -31,7 +31,7 @@ func kafkaFlags(t *testing.T) []string {
 	suffix := fmt.Sprintf("%s-%d", strings.ToLower(t.Name()), time.Now().UnixNano())
 	return []string{"--kafka", brokers, "--partitions", "3",
 		"--topic-raw", "tips.raw." + suffix, "--topic-classified", "tips.classified." + suffix,
-		"--topic-dlq", "tips.dlq." + suffix, "--group-prefix", "tipline-" + suffix}
+		"--topic-dlq", "tips.dlq." + suffix, "--topic-ocr", "tips.ocr." + suffix, "--group-prefix", "tipline-" + suffix}
 }
 
 func TestEndToEndKafka(t *testing.T) { runEndToEnd(t, kafkaFlags(t)...) }

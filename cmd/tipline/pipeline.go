@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/ingest/email"
+	"github.com/tipline/tipline/ingest/letter"
 	"github.com/tipline/tipline/ingest/webform"
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
@@ -44,6 +46,8 @@ type pipelineConfig struct {
 	ShutdownGrace     time.Duration
 	Rules             string // rules file; empty: the embedded rules
 	Mailboxes         []email.Config
+	LettersDir        string // watched folder of scans; empty: none
+	OCRWorkers        int    // Tesseract processes at once (default: one per CPU)
 
 	// onIndexed, if set, sees every batch once it is searchable (the bench uses it).
 	onIndexed func(tips []*tip.Tip, at time.Time)
@@ -193,7 +197,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 
 	stageCtx, stopStages := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopStages()
-	fatal := make(chan error, 2+len(cfg.Mailboxes))
+	fatal := make(chan error, 4+len(cfg.Mailboxes))
 	var stages sync.WaitGroup
 	for _, st := range []interface{ Run(context.Context) error }{classifier, indexer} {
 		stages.Go(func() {
@@ -216,7 +220,27 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	}
 	ready.Store(true)
 
-	submitter := ingest.NewSubmitter(arc, writer, cfg.Topics.Raw, m)
+	submitter := ingest.NewSubmitter(arc, writer, cfg.Topics.Raw, m).WithOCR(cfg.Topics.OCR)
+	ocrMetrics := metrics.NewOCR(reg)
+	ocrStage, err := newOCRStage(ctx, cfg, busCfg, writer, arc, ocrMetrics, log, onDead)
+	if err != nil {
+		return err
+	}
+	stages.Go(func() {
+		if err := ocrStage.Run(stageCtx); err != nil {
+			fatal <- err
+		}
+	})
+	stages.Go(func() { watchLag(stageCtx, busCfg, cfg.GroupPrefix+"-ocr", cfg.Topics.OCR, ocrMetrics.QueueDepth) })
+	intake := &letter.Intake{Submitter: submitter, Records: arc, Metrics: ocrMetrics, Log: log.With("stage", "letters")}
+	if cfg.LettersDir != "" {
+		w := &letter.Watcher{Dir: cfg.LettersDir, Intake: intake, Log: log.With("stage", "letters")}
+		stages.Go(func() {
+			if err := w.Run(stageCtx); err != nil {
+				fatal <- err
+			}
+		})
+	}
 	var names []string
 	for _, mc := range cfg.Mailboxes {
 		names = append(names, mc.Name)
@@ -235,7 +259,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		})
 	}
 	stages.Go(func() {
-		rec := ingest.NewReconciler(arc, idx, writer, cfg.Topics.Raw, m, log.With("stage", "reconcile"))
+		rec := ingest.NewReconciler(arc, idx, writer, submitter, m, log.With("stage", "reconcile"))
 		if _, err := rec.Reconcile(stageCtx); err != nil && stageCtx.Err() == nil {
 			log.Error("reconciling the archive with the index failed; it runs again at the next start", "err", err)
 		}
@@ -243,6 +267,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 
 	analystMux := http.NewServeMux()
 	index.NewAPI(idx, log.With("api", "analyst")).Register(analystMux)
+	letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)
 	analystSrv := serve(lns["analyst"], analystMux, log)
 	publicMux := http.NewServeMux()
 	webform.NewAPI(submitter, arc, webform.Limits{}, m, log.With("api", "public")).Register(publicMux)
@@ -265,6 +290,42 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	stages.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+// newOCRStage builds the OCR stage: its own consumer group, one Tesseract per worker.
+func newOCRStage(ctx context.Context, cfg pipelineConfig, busCfg bus.Config, writer *bus.Writer, blobs letter.Blobs,
+	m *metrics.OCR, log *slog.Logger, onDead bus.DeadLetterObserver) (*letter.Stage, error) {
+	workers := cfg.OCRWorkers
+	if workers == 0 {
+		workers = runtime.NumCPU()
+	}
+	reader := &letter.Reader{}
+	if err := reader.Tesseract.Check(ctx); err != nil {
+		// Tips still flow: scans are marked for manual transcription until OCR works.
+		log.Error("OCR is not available; scans and screenshots will be marked for manual transcription", "err", err)
+	}
+	in, err := bus.NewConsumer(bus.ConsumerConfig{Config: busCfg, Group: cfg.GroupPrefix + "-ocr", Topic: cfg.Topics.OCR,
+		Stage: "ocr", DLQ: cfg.Topics.DLQ, Grace: cfg.ShutdownGrace, MaxBatch: workers, Linger: time.Millisecond}, writer, log, onDead)
+	if err != nil {
+		return nil, err
+	}
+	return letter.NewStage(in, writer, cfg.Topics.Raw, blobs, reader, workers, m, log.With("stage", "ocr")), nil
+}
+
+// watchLag keeps a gauge at a consumer group's lag, every few seconds.
+func watchLag(ctx context.Context, busCfg bus.Config, group, topic string, g prometheus.Gauge) {
+	for {
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if lag, err := bus.Lag(lctx, busCfg, group, topic); err == nil {
+			g.Set(float64(lag))
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
 }
 
 // opsHandler serves /metrics, /healthz (the process runs) and /readyz (ready answers nil).

@@ -46,3 +46,48 @@ func Ping(ctx context.Context, cfg Config) error {
 	}
 	return fmt.Errorf("bus: ping: %w: %w", ErrUnavailable, firstErr)
 }
+
+// Lag is how many messages of topic the consumer group has not committed yet, summed over
+// partitions (a partition the group never committed counts from its first offset).
+func Lag(ctx context.Context, cfg Config, group, topic string) (int64, error) {
+	cfg = cfg.WithDefaults()
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second}
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("bus: lag: %w", err)
+	}
+	var parts []int
+	for _, t := range meta.Topics {
+		for _, p := range t.Partitions {
+			parts = append(parts, p.ID)
+		}
+	}
+	if len(parts) == 0 {
+		return 0, nil
+	}
+	reqs := make([]kafka.OffsetRequest, len(parts))
+	for i, p := range parts {
+		reqs[i] = kafka.LastOffsetOf(p)
+	}
+	ends, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return 0, fmt.Errorf("bus: lag: %w", err)
+	}
+	committed, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
+	if err != nil {
+		return 0, fmt.Errorf("bus: lag: %w", err)
+	}
+	done := map[int]int64{}
+	for _, p := range committed.Topics[topic] {
+		done[p.Partition] = p.CommittedOffset
+	}
+	var lag int64
+	for _, p := range ends.Topics[topic] {
+		c := done[p.Partition]
+		if c < p.FirstOffset {
+			c = p.FirstOffset
+		}
+		lag += max(p.LastOffset-c, 0)
+	}
+	return lag, nil
+}

@@ -27,6 +27,7 @@ type Message struct {
 
 // Topics names the pipeline's topics.
 type Topics struct {
+	OCR        string // ingest → OCR → raw: scans and tips with images
 	Raw        string // ingest → classify
 	Classified string // classify → index
 	DLQ        string // any stage → operators
@@ -34,11 +35,11 @@ type Topics struct {
 
 // DefaultTopics are the topic names DESIGN.md gives.
 func DefaultTopics() Topics {
-	return Topics{Raw: "tips.raw", Classified: "tips.classified", DLQ: "tips.dlq"}
+	return Topics{OCR: "tips.ocr", Raw: "tips.raw", Classified: "tips.classified", DLQ: "tips.dlq"}
 }
 
 // All lists the topics in creation order.
-func (t Topics) All() []string { return []string{t.Raw, t.Classified, t.DLQ} }
+func (t Topics) All() []string { return []string{t.OCR, t.Raw, t.Classified, t.DLQ} }
 
 // Config is what every bus client needs.
 type Config struct {

@@ -53,3 +53,22 @@ func TestEmbeddedBrokerKeepsMessagesAndOffsetsAcrossRestart(t *testing.T) {
 		t.Errorf("ping after restart: %v", err)
 	}
 }
+
+func TestLag(t *testing.T) {
+	e, err := StartEmbedded("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	cfg := Config{Brokers: e.Brokers(), Partitions: 2}
+	topic, dlq, w := setup(t, cfg)
+	write(t, w, topic, keys(7, "l")...)
+	ctx := context.Background()
+	if lag, err := Lag(ctx, cfg, "lag-group", topic); err != nil || lag != 7 {
+		t.Fatalf("lag before consuming: %d, %v", lag, err)
+	}
+	consume(t, cfg, "lag-group", topic, dlq, 7, nil)
+	if lag, err := Lag(ctx, cfg, "lag-group", topic); err != nil || lag != 0 {
+		t.Fatalf("lag after consuming: %d, %v", lag, err)
+	}
+}

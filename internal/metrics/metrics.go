@@ -196,3 +196,42 @@ func NewEmail(reg prometheus.Registerer, mailboxes []string) *Email {
 	}
 	return e
 }
+
+// OCR holds the metrics of scanned letters and of the OCR stage.
+type OCR struct {
+	Pages       prometheus.Counter
+	PageSeconds prometheus.Histogram
+	Failures    *prometheus.CounterVec // reason: unusable, tesseract, empty
+	QueueDepth  prometheus.Gauge
+	Letters     *prometheus.CounterVec // result: done, failed
+}
+
+// OCR failure reasons and letter results, as label values.
+const (
+	OCRUnusable  = "unusable"  // the file is not a readable scan (format, size, pages, password)
+	OCRTesseract = "tesseract" // Tesseract failed
+	OCREmpty     = "empty"     // it read almost nothing
+)
+
+// NewOCR registers the OCR and letter metrics with every series at 0.
+func NewOCR(reg prometheus.Registerer) *OCR {
+	f := promauto.With(reg)
+	o := &OCR{
+		Pages: f.NewCounter(prometheus.CounterOpts{Name: "tipline_ocr_pages_total",
+			Help: "Pages read by OCR (scans, PDF pages and image attachments)."}),
+		PageSeconds: f.NewHistogram(prometheus.HistogramOpts{Name: "tipline_ocr_page_seconds",
+			Help: "Seconds to read one page, straightening included.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 9)}),
+		Failures: f.NewCounterVec(prometheus.CounterOpts{Name: "tipline_ocr_failures_total",
+			Help: "Scans and images that could not be read, by reason; each tip is marked for manual transcription."}, []string{"reason"}),
+		QueueDepth: f.NewGauge(prometheus.GaugeOpts{Name: "tipline_ocr_queue_depth",
+			Help: "Tips waiting for OCR (the OCR consumer group's lag)."}),
+		Letters: f.NewCounterVec(prometheus.CounterOpts{Name: "tipline_letters_total",
+			Help: "Scans taken from the letters folder or upload, by result (done: queued for OCR; failed: moved to failed/)."}, []string{"result"}),
+	}
+	for _, r := range []string{OCRUnusable, OCRTesseract, OCREmpty} {
+		o.Failures.WithLabelValues(r)
+	}
+	o.Letters.WithLabelValues("done")
+	o.Letters.WithLabelValues("failed")
+	return o
+}

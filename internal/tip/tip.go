@@ -39,6 +39,8 @@ type Tip struct {
 	// Warnings say what the channel could not read (a damaged attachment, an unknown charset),
 	// in Chinese, for the analyst.
 	Warnings []string `json:"warnings,omitempty"`
+	// OCR says how the text of a scan or a screenshot was read, page by page.
+	OCR      *OCR     `json:"ocr,omitempty"`
 	Verdict  *Verdict `json:"verdict,omitempty"`
 	Entities []Entity `json:"entities,omitempty"`
 }
@@ -77,6 +79,25 @@ type Attachment struct {
 	Size      int64  `json:"size"`
 	SHA256    string `json:"sha256"`
 	Ref       string `json:"ref"` // archive reference
+}
+
+// OCR records the reading of scanned or photographed pages.
+type OCR struct {
+	Pages []OCRPage `json:"pages,omitempty"`
+	// Manual marks a tip whose scan could not be read (or yielded almost nothing): it waits
+	// for an analyst to transcribe it from the attached scan. Reason says why, in Chinese.
+	Manual bool   `json:"manual,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// OCRPage is one page read: which file (the original scan, or an attachment's name), its page
+// number there, Tesseract's mean word confidence (0-100) and how many characters came out.
+type OCRPage struct {
+	File       string  `json:"file"`
+	Number     int     `json:"number"`
+	Confidence float64 `json:"confidence"`
+	Chars      int     `json:"chars"`
+	Seconds    float64 `json:"seconds"`
 }
 
 // Verdict is the classifier's decision, with enough detail that an analyst sees why.

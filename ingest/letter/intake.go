@@ -1,0 +1,231 @@
+package letter
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tipline/tipline/ingest"
+	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Submitter takes a tip in: archived and published when it returns nil.
+type Submitter interface {
+	NewID() (string, time.Time)
+	Submit(ctx context.Context, sub ingest.Submission) (*tip.Tip, error)
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Intake turns one scan file into a tip: archived first, then queued for OCR. A file that is not
+// a readable scan still becomes a tip, with the file attached and marked for manual handling.
+type Intake struct {
+	Submitter Submitter
+	Records   Records
+	Limits    Limits
+	Metrics   *metrics.OCR
+	Log       *slog.Logger
+}
+
+// Records remembers which scans are tips already.
+type Records interface {
+	GetRecord(ctx context.Context, key string) ([]byte, error)
+}
+
+// Result of taking in one scan.
+type Result struct {
+	ID     string // the tip's id
+	Reason string // why the scan is unusable, in Chinese; empty when it was queued for OCR
+	Again  bool   // the same file was taken in before (a crash before it was moved): no new tip
+}
+
+// Take archives and submits the scan at path under name (the file name the scanner gave it).
+func (in *Intake) Take(ctx context.Context, path, name, ref string) (Result, error) {
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return Result{}, err
+	}
+	key := "letters/sha256/" + sum + ".json"
+	if b, err := in.Records.GetRecord(ctx, key); err == nil {
+		var prev Result
+		_ = json.Unmarshal(b, &prev)
+		prev.Again = true
+		return prev, nil
+	} else if !errors.Is(err, archive.ErrNotFound) {
+		return Result{}, err
+	}
+	kind, _, inspectErr := Inspect(ctx, path, in.Limits)
+	var unusableErr *Unusable
+	if inspectErr != nil && !errors.As(inspectErr, &unusableErr) {
+		return Result{}, inspectErr // the machine's fault (poppler missing): try again later
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Result{}, err
+	}
+	defer f.Close()
+	if kind == "" {
+		kind = "application/octet-stream"
+	}
+	sub := ingest.Submission{
+		Source:    tip.SourceLetter,
+		SourceRef: ref,
+		Reporter:  tip.Reporter{Anonymous: true},
+		Original:  ingest.File{Name: name, MediaType: kind, Body: f},
+	}
+	var res Result
+	if unusableErr != nil {
+		res.Reason = unusableErr.Reason
+		reason := "扫描件无法识别，需人工处理：" + unusableErr.Reason
+		sub.OCR = &tip.OCR{Manual: true, Reason: reason}
+		sub.Warnings = []string{reason}
+	}
+	sub.ID, sub.ReceivedAt = in.Submitter.NewID()
+	res.ID = sub.ID
+	// Recorded with the tip, so a scan taken in again after a crash is recognised.
+	rec, _ := json.Marshal(res)
+	sub.Records = map[string][]byte{key: rec}
+	t, err := in.Submitter.Submit(ctx, sub)
+	if err != nil {
+		return Result{}, err
+	}
+	if unusableErr != nil {
+		in.Metrics.Failures.WithLabelValues(metrics.OCRUnusable).Inc()
+		in.Metrics.Letters.WithLabelValues("failed").Inc()
+	} else {
+		in.Metrics.Letters.WithLabelValues("done").Inc()
+	}
+	in.Log.Info("letter received", "id", t.ID, "kind", kind, "usable", unusableErr == nil)
+	return res, nil
+}
+
+// Watcher takes in the scans that appear in a folder (from a scanner or a share): each is moved
+// to done/ once its tip is published, or to failed/ with a reason file beside it.
+type Watcher struct {
+	Dir    string
+	Intake *Intake
+	Poll   time.Duration // how often the folder is listed (default 1s)
+	// Settle is how long a file's size must stay the same before it is taken, so a file still
+	// being copied in is left alone (default 2s).
+	Settle time.Duration
+	Log    *slog.Logger
+
+	seen map[string]seenFile
+}
+
+type seenFile struct {
+	size  int64
+	since time.Time
+}
+
+// Run watches until ctx is cancelled.
+func (w *Watcher) Run(ctx context.Context) error {
+	for _, sub := range []string{"done", "failed"} {
+		if err := os.MkdirAll(filepath.Join(w.Dir, sub), 0o750); err != nil {
+			return fmt.Errorf("letter: watch %s: %w", w.Dir, err)
+		}
+	}
+	poll, settle := w.Poll, w.Settle
+	if poll == 0 {
+		poll = time.Second
+	}
+	if settle == 0 {
+		settle = 2 * time.Second
+	}
+	w.seen = map[string]seenFile{}
+	w.Log.Info("watching the letters folder", "dir", w.Dir)
+	for {
+		w.scan(ctx, settle)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(poll):
+		}
+	}
+}
+
+func (w *Watcher) scan(ctx context.Context, settle time.Duration) {
+	entries, err := os.ReadDir(w.Dir)
+	if err != nil {
+		w.Log.Error("cannot list the letters folder", "dir", w.Dir, "err", err)
+		return
+	}
+	now := time.Now()
+	present := map[string]bool{}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".tmp") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		present[name] = true
+		s, ok := w.seen[name]
+		if !ok || s.size != info.Size() {
+			w.seen[name] = seenFile{size: info.Size(), since: now}
+			continue
+		}
+		if now.Sub(s.since) < settle || ctx.Err() != nil {
+			continue
+		}
+		w.take(ctx, name)
+		delete(w.seen, name)
+	}
+	for name := range w.seen {
+		if !present[name] {
+			delete(w.seen, name)
+		}
+	}
+}
+
+// take runs one file through the intake and moves it; a failure leaves it for the next scan.
+func (w *Watcher) take(ctx context.Context, name string) {
+	path := filepath.Join(w.Dir, name)
+	res, err := w.Intake.Take(context.WithoutCancel(ctx), path, name, "letters-dir:"+name)
+	if err != nil {
+		w.Log.Error("letter not taken in; will retry", "file", name, "err", err)
+		return
+	}
+	if res.Again {
+		w.Log.Info("scan already taken in; moving it", "file", name, "id", res.ID)
+	}
+	dest := "done"
+	if res.Reason != "" {
+		dest = "failed"
+		note := fmt.Sprintf("%s\n\ntip: %s\n", res.Reason, res.ID)
+		if err := os.WriteFile(filepath.Join(w.Dir, dest, name+".reason.txt"), []byte(note), 0o640); err != nil {
+			w.Log.Error("cannot write the reason file", "file", name, "err", err)
+		}
+	}
+	target := filepath.Join(w.Dir, dest, name)
+	if _, err := os.Stat(target); err == nil {
+		target = filepath.Join(w.Dir, dest, res.ID+"-"+name) // a second scan with the same name
+	}
+	if err := os.Rename(path, target); err != nil {
+		w.Log.Error("cannot move the scan; it may be taken in again (and recognised as the same tip content)", "file", name, "err", err)
+	}
+}

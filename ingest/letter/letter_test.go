@@ -1,0 +1,130 @@
+package letter
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tipline/tipline/internal/tip"
+)
+
+func TestParseTSV(t *testing.T) {
+	tsv := "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n" +
+		"1\t1\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t\n" +
+		"5\t1\t1\t1\t1\t1\t0\t0\t10\t10\t96\t柳州市\n" +
+		"5\t1\t1\t1\t1\t2\t0\t0\t10\t10\t90\t扫黑办\n" +
+		"5\t1\t1\t1\t1\t3\t0\t0\t10\t10\t80\tQQ\n" +
+		"5\t1\t1\t1\t1\t4\t0\t0\t10\t10\t80\t2851736490\n" +
+		"5\t1\t1\t1\t2\t1\t0\t0\t10\t10\t50\t第二行\n" +
+		"5\t1\t2\t1\t1\t1\t0\t0\t10\t10\t70\t新段落\n" +
+		"1\t2\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t\n" +
+		"5\t2\t1\t1\t1\t1\t0\t0\t10\t10\t99\t第二页\n"
+	pages, err := parseTSV([]byte(tsv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 2 {
+		t.Fatalf("%d pages", len(pages))
+	}
+	if want := "柳州市扫黑办QQ 2851736490\n第二行\n\n新段落"; pages[0].Text != want {
+		t.Errorf("page 1 text %q, want %q", pages[0].Text, want)
+	}
+	if pages[1].Number != 2 || pages[1].Text != "第二页" || pages[1].Confidence != 99 {
+		t.Errorf("page 2 %+v", pages[1])
+	}
+	if c := pages[0].Confidence; c < 70 || c > 90 {
+		t.Errorf("page 1 confidence %v", c)
+	}
+	if _, err := parseTSV([]byte("not tsv")); err == nil {
+		t.Error("garbage parsed")
+	}
+}
+
+func TestAddressee(t *testing.T) {
+	tests := []struct {
+		text   string
+		office tip.Office
+		ok     bool
+	}{
+		{"柳州市柳南区柳太路33号柳南分局扫黑办 收 邮政编码545007\n正文……", tip.Liunan, true},
+		{"柳州市城中区学院路6号柳州市公安局扫黑办 收 邮政编码545001", tip.City, true},
+		{"柳州市城中区友谊路6号城中分局扫黑办，邮政编码：545001", tip.Chengzhong, true},
+		{"邮政编码：545001 收", "", false}, // the shared postcode alone decides nothing
+		{"融安县长安镇广场东路4号融安县公安局扫黑办", tip.Rongan, true},
+		{"邮编 545500", tip.Sanjiang, true},
+		{"柳 南 分 局 扫 黑 办 收", tip.Liunan, true}, // OCR spaces
+		{"我在柳太路附近住。" + strings.Repeat("正文", 200) + "鹿寨县公安局", tip.Liunan, true},
+		{"没有地址的信", "", false},
+	}
+	for _, tt := range tests {
+		office, detail, ok := Addressee(tt.text)
+		if office != tt.office || ok != tt.ok || ok && detail == "" {
+			t.Errorf("%q: %s %q %v, want %s %v", tt.text[:min(len(tt.text), 40)], office, detail, ok, tt.office, tt.ok)
+		}
+	}
+}
+
+func TestCER(t *testing.T) {
+	for _, tt := range []struct {
+		ref, hyp string
+		want     float64
+	}{
+		{"柳州市", "柳州市", 0}, {"柳州市", "柳 州 市", 0}, {"警察同志：", "警察同志:", 0},
+		{"柳州市公安", "柳州市安", 0.2}, {"abcd", "", 1}, {"", "", 0},
+	} {
+		if got := CER(tt.ref, tt.hyp); got != tt.want {
+			t.Errorf("CER(%q, %q) = %v, want %v", tt.ref, tt.hyp, got, tt.want)
+		}
+	}
+}
+
+// pngHeader is a PNG that declares width × height in its header and has no pixel data: enough
+// for a decoder to see the size, which is all a decompression bomb needs.
+func pngHeader(width, height uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], width)
+	binary.BigEndian.PutUint32(ihdr[4:], height)
+	ihdr[8], ihdr[9] = 8, 0 // 8-bit greyscale
+	chunk := append([]byte("IHDR"), ihdr...)
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+func TestInspectRefusesWhatIsNotAScan(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		data []byte
+		says string
+	}{
+		{"empty.png", nil, "0 字节"},
+		{"text.png", []byte("这不是图片，只是改了扩展名的文本。"), "不是支持的扫描件格式"},
+		{"corrupt.jpg", append([]byte("\xff\xd8\xff\xe0"), bytes.Repeat([]byte{0x13}, 64)...), "已损坏"},
+		{"bomb.png", pngHeader(30000, 30000), "解压炸弹"},
+		{"scan.gif", []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), "不是支持的扫描件格式"},
+		{"big.png", append(pngHeader(10, 10), make([]byte, 2<<20)...), "文件过大"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name)
+			if err := os.WriteFile(p, tt.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := Inspect(context.Background(), p, Limits{MaxBytes: 1 << 20})
+			var u *Unusable
+			if !errors.As(err, &u) || !strings.Contains(u.Reason, tt.says) {
+				t.Errorf("Inspect: %v, want an unusable scan saying %q", err, tt.says)
+			}
+		})
+	}
+}

@@ -1,0 +1,328 @@
+//go:build integration
+
+package letter
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/tiff"
+
+	"github.com/tipline/tipline/classify"
+	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// requireOCR fails (never skips) when the OCR tools are missing under the integration tag.
+func requireOCR(t *testing.T) {
+	t.Helper()
+	if err := (Tesseract{}).Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"pdfinfo", "pdftoppm", "qpdf"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing (install Debian's poppler-utils and qpdf): %v", tool, err)
+		}
+	}
+}
+
+type letterFixture struct {
+	name  string
+	text  string
+	lines []string
+	page  *image.Gray
+}
+
+func letters(t *testing.T) []letterFixture {
+	t.Helper()
+	r, err := scanimage.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("testdata/letters/*.txt")
+	var out []letterFixture
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.TrimSpace(string(b))
+		lines := strings.Split(text, "\n")
+		out = append(out, letterFixture{name: strings.TrimSuffix(filepath.Base(f), ".txt"), text: text, lines: lines, page: r.Page(lines)})
+	}
+	if len(out) < 3 {
+		t.Fatal("letter fixtures missing")
+	}
+	return out
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// variants are the scans a mail room really produces, with the character error rate allowed.
+func variants(t *testing.T, dir string, l letterFixture) []struct {
+	name, path string
+	maxCER     float64
+} {
+	t.Helper()
+	type v = struct {
+		name, path string
+		maxCER     float64
+	}
+	var out []v
+	add := func(name string, maxCER float64, write func(path string)) {
+		p := filepath.Join(dir, l.name+"-"+name)
+		write(p)
+		out = append(out, v{name, p, maxCER})
+	}
+	add("clean.png", 0.03, func(p string) { writePNG(t, p, l.page) })
+	add("clean.tiff", 0.03, func(p string) {
+		f, _ := os.Create(p)
+		if err := tiff.Encode(f, l.page, &tiff.Options{Compression: tiff.Deflate}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	})
+	for _, deg := range []float64{2, 3.5, 5} {
+		add(fmt.Sprintf("rotated-%.1f.png", deg), 0.10, func(p string) { writePNG(t, p, scanimage.Rotate(l.page, deg)) })
+	}
+	add("noise.png", 0.10, func(p string) { writePNG(t, p, scanimage.Noise(l.page, 0.03, 42)) })
+	add("low-quality.jpg", 0.10, func(p string) {
+		b, err := scanimage.JPEG(l.page, 15)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(p, b, 0o600)
+	})
+	add("phone-photo.jpg", 0.10, func(p string) {
+		b, err := scanimage.JPEG(scanimage.Noise(scanimage.Rotate(scanimage.Perspective(l.page, 0.08), 2.5), 0.01, 7), 40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(p, b, 0o600)
+	})
+	return out
+}
+
+// TestOCRQuality reads letters written for this project, rendered at 300 dpi, clean and
+// degraded, and checks the character error rate, the entities and the office.
+func TestOCRQuality(t *testing.T) {
+	requireOCR(t)
+	dir := t.TempDir()
+	cls := classify.New(classify.DefaultRules(), classify.DefaultGazetteer())
+	want := map[string]struct {
+		office   tip.Office
+		entities []string
+		category tip.Category
+	}{
+		"liunan-loan":       {tip.Liunan, []string{"phone=13800138000", "qq=2851736490", "app=速借宝"}, tip.PredatoryLoan},
+		"luzhai-sextortion": {tip.Luzhai, []string{"phone=13977220088", "wechat=yeliao8866"}, tip.Sextortion},
+		"city-troll":        {tip.City, []string{"phone=15577221234"}, tip.TrollArmy},
+	}
+	reader := &Reader{}
+	var clean, degraded []float64
+	for _, l := range letters(t) {
+		for _, v := range variants(t, dir, l) {
+			t.Run(l.name+"/"+v.name, func(t *testing.T) {
+				pages, err := reader.Read(context.Background(), v.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var texts []string
+				for _, p := range pages {
+					texts = append(texts, p.Text)
+				}
+				got := strings.Join(texts, "\n")
+				cer := CER(l.text, got)
+				t.Logf("CER %.3f, confidence %.0f, skew %.1f°, %.1fs", cer, pages[0].Confidence, pages[0].Skew, pages[0].Seconds)
+				if strings.HasPrefix(v.name, "clean") {
+					clean = append(clean, cer)
+				} else {
+					degraded = append(degraded, cer)
+				}
+				if cer > v.maxCER {
+					t.Errorf("CER %.3f over %.2f:\n%s", cer, v.maxCER, got)
+				}
+				office, _, ok := Addressee(got)
+				tp := &tip.Tip{Source: tip.SourceLetter, Text: got}
+				if ok {
+					tp.Office, tp.Routing = office, tip.Routing{Reason: tip.RouteLetterAddress}
+				}
+				cls.Analyze(tp)
+				w := want[l.name]
+				if tp.Office != w.office {
+					t.Errorf("routed to %s (%+v), want %s", tp.Office, tp.Routing, w.office)
+				}
+				if tp.Verdict.Category != w.category {
+					t.Errorf("category %s, want %s", tp.Verdict.Category, w.category)
+				}
+				var ents []string
+				for _, e := range tp.Entities {
+					ents = append(ents, e.Kind+"="+e.Value)
+				}
+				for _, e := range w.entities {
+					if !strings.Contains(strings.Join(ents, " "), e) {
+						t.Errorf("entities %v lack %s", ents, e)
+					}
+				}
+			})
+		}
+	}
+	t.Logf("mean CER: clean %.4f over %d scans, degraded %.4f over %d scans", mean(clean), len(clean), mean(degraded), len(degraded))
+}
+
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(max(len(xs), 1))
+}
+
+// TestDeskewIsWorthIt is the measurement the README quotes: the same rotated and speckled pages
+// read with and without preprocessing.
+func TestDeskewIsWorthIt(t *testing.T) {
+	requireOCR(t)
+	l := letters(t)[0]
+	dir := t.TempDir()
+	for _, deg := range []float64{2, 3.5, 5} {
+		p := filepath.Join(dir, fmt.Sprintf("r%.1f.png", deg))
+		writePNG(t, p, scanimage.Rotate(l.page, deg))
+		var cer [2]float64
+		for i, nd := range []bool{true, false} {
+			pages, err := (&Reader{NoDeskew: nd}).Read(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cer[i] = CER(l.text, pages[0].Text)
+		}
+		t.Logf("rotated %.1f°: CER %.3f without straightening, %.3f with", deg, cer[0], cer[1])
+		if cer[1] > cer[0] {
+			t.Errorf("straightening made %.1f° worse", deg)
+		}
+	}
+	for _, share := range []float64{0.01, 0.03} {
+		p := filepath.Join(dir, fmt.Sprintf("n%.2f.png", share))
+		writePNG(t, p, scanimage.Noise(l.page, share, 1))
+		var cer [2]float64
+		for i, nd := range []bool{true, false} {
+			pages, err := (&Reader{NoDeskew: nd}).Read(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cer[i] = CER(l.text, pages[0].Text)
+		}
+		t.Logf("%.0f%% speckled: CER %.3f without despeckling, %.3f with", share*100, cer[0], cer[1])
+		if cer[1] > cer[0] {
+			t.Errorf("despeckling made %.0f%% noise worse", share*100)
+		}
+	}
+	clean := filepath.Join(dir, "clean.png")
+	writePNG(t, clean, l.page)
+	g, err := decodeGray(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := speckle(g); s > speckleLimit {
+		t.Errorf("a clean page measures %.4f speckle and would be filtered", s)
+	}
+}
+
+func decodeGray(path string) (*image.Gray, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, err
+	}
+	return toGray(img), nil
+}
+
+func TestTwoPagePDF(t *testing.T) {
+	requireOCR(t)
+	r, err := scanimage.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := letters(t)[0]
+	half := len(l.lines) / 2
+	var jpegs [][]byte
+	for _, lines := range [][]string{l.lines[:half], l.lines[half:]} {
+		b, err := scanimage.JPEG(r.Page(lines), 92)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jpegs = append(jpegs, b)
+	}
+	p := filepath.Join(t.TempDir(), "letter.pdf")
+	if err := os.WriteFile(p, scanimage.PDF(jpegs, []int{scanimage.PageWidth, scanimage.PageWidth}, []int{scanimage.PageHeight, scanimage.PageHeight}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := (&Reader{}).Read(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 2 || pages[0].Number != 1 || pages[1].Number != 2 {
+		t.Fatalf("%d pages: %+v", len(pages), pages)
+	}
+	for i, lines := range [][]string{l.lines[:half], l.lines[half:]} {
+		if !strings.Contains(fold(pages[i].Text), fold(lines[len(lines)-1])[:9]) {
+			t.Errorf("page %d does not hold its own lines:\n%s", i+1, pages[i].Text)
+		}
+	}
+	if cer := CER(l.text, pages[0].Text+"\n"+pages[1].Text); cer > 0.03 {
+		t.Errorf("CER %.3f over the document", cer)
+	}
+}
+
+func TestInspectRefusesBadPDFs(t *testing.T) {
+	requireOCR(t)
+	dir := t.TempDir()
+	tiny, err := scanimage.JPEG(image.NewGray(image.Rect(0, 0, 8, 8)), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := make([][]byte, 500)
+	ws, hs := make([]int, 500), make([]int, 500)
+	for i := range many {
+		many[i], ws[i], hs[i] = tiny, 8, 8
+	}
+	big := filepath.Join(dir, "500.pdf")
+	os.WriteFile(big, scanimage.PDF(many, ws, hs), 0o600)
+	plain := filepath.Join(dir, "plain.pdf")
+	os.WriteFile(plain, scanimage.PDF([][]byte{tiny}, []int{8}, []int{8}), 0o600)
+	locked := filepath.Join(dir, "locked.pdf")
+	if out, err := exec.Command("qpdf", "--encrypt", "secret", "owner", "256", "--", plain, locked).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf: %v\n%s", err, out)
+	}
+	broken := filepath.Join(dir, "broken.pdf")
+	os.WriteFile(broken, []byte("%PDF-1.4\nthis is not a pdf"), 0o600)
+	for path, says := range map[string]string{big: "超过 50 页", locked: "密码", broken: "已损坏"} {
+		_, _, err := Inspect(context.Background(), path, Limits{})
+		if err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("%s: %v, want %q", filepath.Base(path), err, says)
+		}
+	}
+	if _, pages, err := Inspect(context.Background(), plain, Limits{}); err != nil || pages != 1 {
+		t.Errorf("plain PDF: %d pages, %v", pages, err)
+	}
+}
