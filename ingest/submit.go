@@ -105,12 +105,14 @@ func NeedsOCR(t *tip.Tip) bool {
 		return true
 	}
 	for _, a := range t.Attachments {
-		if strings.HasPrefix(a.MediaType, "image/") {
+		if isImage(a.MediaType) {
 			return true
 		}
 	}
 	return false
 }
+
+func isImage(mediaType string) bool { return strings.HasPrefix(mediaType, "image/") }
 
 // NewID returns a fresh tip id and receipt time, for channels that need them before Submit.
 func (s *Submitter) NewID() (string, time.Time) {
@@ -142,13 +144,13 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	batch := s.archive.Batch()
-	orig, err := put(ctx, batch, sub.Original)
+	orig, err := put(ctx, batch, sub.Original, sub.Source == tip.SourceLetter)
 	if err != nil {
 		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: original of %s: %w", ErrArchive, t.ID, err))
 	}
 	t.Original = &orig
 	for _, f := range sub.Attachments {
-		a, err := put(ctx, batch, f)
+		a, err := put(ctx, batch, f, isImage(f.MediaType))
 		if err != nil {
 			return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: attachment of %s: %w", ErrArchive, t.ID, err))
 		}
@@ -177,12 +179,18 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 	return t, nil
 }
 
-func put(ctx context.Context, b *archive.Batch, f File) (tip.Attachment, error) {
+// put archives f. Scans and images are kept as files, which the OCR stage reads even when it
+// runs as a process of its own (see archive.Files).
+func put(ctx context.Context, b *archive.Batch, f File, forOCR bool) (tip.Attachment, error) {
 	body := f.Body
 	if body == nil {
 		body = bytes.NewReader(nil)
 	}
-	obj, err := b.Put(ctx, body)
+	store := b.Put
+	if forOCR {
+		store = b.PutFile
+	}
+	obj, err := store(ctx, body)
 	if err != nil {
 		return tip.Attachment{}, err
 	}

@@ -154,41 +154,83 @@ func TestIngestEmailStage(t *testing.T) {
 	brokers := kafkaFlags(t)[1] // --kafka value
 	c := imapSession(t, addr)
 	topic := fmt.Sprintf("tips.raw.ingest-email-%d", time.Now().UnixNano())
-	cmd := exec.Command(binary(t), "ingest", "email", "--kafka", brokers, "--topic-raw", topic, "--data-dir", t.TempDir(),
-		"--ops-addr", "127.0.0.1:0", "--imap-addr", addr, "--imap-user", "tipline", "--imap-tls", "none", "--imap-office", "rongan")
+	stage := startStage(t, "ingest", "email", "--kafka", brokers, "--topic-raw", topic, "--data-dir", t.TempDir(),
+		"--imap-addr", addr, "--imap-user", "tipline", "--imap-tls", "none", "--imap-office", "rongan")
+	for i := range 3 {
+		appendMessage(t, c, mailWithMarker(fmt.Sprintf("stage%d-%d", time.Now().UnixNano(), i), i))
+	}
+	got := consumeTips(t, brokers, topic, 3, 90*time.Second)
+	for _, tp := range got {
+		if tp.Source != tip.SourceEmail || tp.Office != tip.Rongan || tp.Routing.Reason != tip.RouteMailbox || tp.Verdict != nil {
+			t.Errorf("raw tip %+v", tp)
+		}
+	}
+	stage.stop(t)
+}
+
+// stageProcess is one stage run on its own ("tipline ingest email", "tipline ocr", ...).
+type stageProcess struct {
+	cmd    *exec.Cmd
+	ops    string
+	stderr *lockedWriter
+}
+
+// startStage runs tipline with args (an ops listener on a free port is added) and waits until
+// it prints its metrics address.
+func startStage(t *testing.T, args ...string) *stageProcess {
+	t.Helper()
+	cmd := exec.Command(binary(t), append(args, "--ops-addr", "127.0.0.1:0")...)
 	cmd.Env = append(os.Environ(), "TIPLINE_IMAP_PASSWORD=tipline-test")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	p := &stageProcess{cmd: cmd, stderr: &lockedWriter{w: &bytes.Buffer{}}}
+	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("tipline %s stderr:\n%s", strings.Join(args[:1], " "), tail(p.stderr.String(), 30))
+		}
+	})
 	sc := bufio.NewScanner(stdout)
-	var ops string
-	for ops == "" && sc.Scan() {
+	for p.ops == "" && sc.Scan() {
 		if m := urlLine.FindString(sc.Text()); m != "" {
 			u, _ := url.Parse(m)
-			ops = u.Scheme + "://" + u.Host
+			p.ops = u.Scheme + "://" + u.Host
 		}
 	}
-	if ops == "" {
-		t.Fatalf("ingest email did not start:\n%s", stderr.String())
+	go io.Copy(io.Discard, stdout)
+	if p.ops == "" {
+		t.Fatalf("tipline %v did not start:\n%s", args[:2], p.stderr.String())
 	}
-	for i := range 3 {
-		appendMessage(t, c, mailWithMarker(fmt.Sprintf("stage%d-%d", time.Now().UnixNano(), i), i))
-	}
+	return p
+}
 
+// stop sends SIGTERM and expects a clean exit.
+func (p *stageProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, p.stderr.String())
+	}
+}
+
+// consumeTips reads n tips from topic on the real broker.
+func consumeTips(t *testing.T, brokers, topic string, n int, within time.Duration) []*tip.Tip {
+	t.Helper()
 	cfg := bus.Config{Brokers: []string{brokers}}
 	consumer, err := bus.NewConsumer(bus.ConsumerConfig{Config: cfg, Group: "check-" + topic, Topic: topic, Stage: "test", DLQ: topic + ".dlq"},
 		bus.NewWriter(cfg), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	var got []*tip.Tip
 	_ = consumer.Run(ctx, func(_ context.Context, msgs []bus.Message) ([]bus.Reject, error) {
@@ -200,23 +242,13 @@ func TestIngestEmailStage(t *testing.T) {
 			}
 			got = append(got, tp)
 		}
-		if len(got) >= 3 {
+		if len(got) >= n {
 			cancel()
 		}
 		return nil, nil
 	})
-	if len(got) != 3 {
-		t.Fatalf("%d tips on %s, want 3\n%s", len(got), topic, stderr.String())
+	if len(got) != n {
+		t.Fatalf("%d tips on %s, want %d", len(got), topic, n)
 	}
-	for _, tp := range got {
-		if tp.Source != tip.SourceEmail || tp.Office != tip.Rongan || tp.Routing.Reason != tip.RouteMailbox || tp.Verdict != nil {
-			t.Errorf("raw tip %+v", tp)
-		}
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
-	}
+	return got
 }

@@ -470,6 +470,16 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// String is what was written so far, when the writer underneath is a buffer.
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s, ok := l.w.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return ""
+}
+
 func tail(s string, lines int) string {
 	parts := strings.Split(s, "\n")
 	return strings.Join(parts[max(0, len(parts)-lines):], "\n")

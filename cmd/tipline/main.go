@@ -39,6 +39,7 @@ func newRoot() *ffcli.Command {
 		Subcommands: []*ffcli.Command{
 			serveCommand(),
 			ingestCommand(),
+			ocrCommand(),
 			classifyCommand(),
 			rulesCommand(),
 			benchCommand(),

@@ -48,6 +48,7 @@ type Object struct {
 
 // Local is the archive on the local file system.
 type Local struct {
+	blobs Files
 	root  string
 	db    *bolt.DB
 	files *groupSync
@@ -82,7 +83,7 @@ func OpenLocal(dir string) (*Local, error) {
 	if err == nil {
 		var g *groupSync
 		if g, err = newGroupSync(dir); err == nil {
-			return &Local{root: dir, db: db, files: g}, nil
+			return &Local{blobs: Files{root: dir}, root: dir, db: db, files: g}, nil
 		}
 	}
 	db.Close()
@@ -152,6 +153,16 @@ func (b *Batch) Put(ctx context.Context, r io.Reader) (Object, error) {
 	return obj, err
 }
 
+// PutFile stores a blob as a file of its own whatever its size, for bytes that another process
+// reads through Files (scans and images waiting for the OCR stage); durable once Commit returned nil.
+func (b *Batch) PutFile(ctx context.Context, r io.Reader) (Object, error) {
+	obj, err := b.l.writeFile(readerWithContext{ctx, r})
+	if err == nil {
+		b.files = true
+	}
+	return obj, err
+}
+
 // PutRecord stores a record; it is durable once Commit returned nil.
 func (b *Batch) PutRecord(key string, data []byte) error {
 	if err := validKey(key); err != nil {
@@ -212,7 +223,7 @@ func (l *Local) writeFile(r io.Reader) (Object, error) {
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	obj := Object{SHA256: sum, Size: n, Ref: Ref(sum)}
-	final := l.blobPath(sum)
+	final := l.blobs.blobPath(sum)
 	if _, err := os.Stat(final); err == nil {
 		return obj, nil // already stored
 	}
@@ -226,7 +237,7 @@ func (l *Local) writeFile(r io.Reader) (Object, error) {
 }
 
 // Open returns a reader for the blob with the given hex digest.
-func (l *Local) Open(_ context.Context, sha string) (io.ReadCloser, error) {
+func (l *Local) Open(ctx context.Context, sha string) (io.ReadCloser, error) {
 	if !validSHA(sha) {
 		return nil, fmt.Errorf("archive: open: invalid digest %q", sha)
 	}
@@ -241,14 +252,48 @@ func (l *Local) Open(_ context.Context, sha string) (io.ReadCloser, error) {
 	if inline != nil {
 		return io.NopCloser(bytes.NewReader(inline)), nil
 	}
-	f, err := os.Open(l.blobPath(sha))
+	return l.blobs.Open(ctx, sha)
+}
+
+// Files is the part of an archive that other processes may read while one process holds the
+// archive open: blobs stored as files. (The database allows one process at a time.) The OCR
+// stage run on its own reads scans through it, from the same folder or a shared mount.
+type Files struct{ root string }
+
+// OpenFiles returns the file blobs of the archive rooted at dir, for reading.
+func OpenFiles(dir string) (*Files, error) {
+	if _, err := os.Stat(filepath.Join(dir, "blobs")); err != nil {
+		return nil, fmt.Errorf("archive: open %s: %w", dir, err)
+	}
+	return &Files{root: dir}, nil
+}
+
+// Open returns a reader for the file blob with the given hex digest.
+func (f *Files) Open(_ context.Context, sha string) (io.ReadCloser, error) {
+	if !validSHA(sha) {
+		return nil, fmt.Errorf("archive: open: invalid digest %q", sha)
+	}
+	r, err := os.Open(f.blobPath(sha))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("archive: open %s: %w", sha, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("archive: open %s: %w", sha, err)
 	}
-	return f, nil
+	return r, nil
+}
+
+// Check reports whether the blobs folder is readable, for readiness probes.
+func (f *Files) Check() error {
+	d, err := os.Open(filepath.Join(f.root, "blobs"))
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	return d.Close()
+}
+
+func (f *Files) blobPath(sha string) string {
+	return filepath.Join(f.root, "blobs", sha[:2], sha[2:4], sha)
 }
 
 // GetRecord reads a record stored by PutRecord.
@@ -326,10 +371,6 @@ func (l *Local) Check() error {
 		return err
 	}
 	return l.db.View(func(*bolt.Tx) error { return nil })
-}
-
-func (l *Local) blobPath(sha string) string {
-	return filepath.Join(l.root, "blobs", sha[:2], sha[2:4], sha)
 }
 
 func validKey(key string) error {

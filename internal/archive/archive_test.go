@@ -119,3 +119,56 @@ func TestRecords(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// TestFilesAreReadableByAnotherProcess stores a small scan with PutFile while the archive is
+// open, and reads it through Files, as the OCR stage on its own does; the database itself stays
+// locked to its one process.
+func TestFilesAreReadableByAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	a, err := OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := context.Background()
+	scan := []byte("\x89PNG small scan")
+	b := a.Batch()
+	obj, err := b.PutFile(ctx, bytes.NewReader(scan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inline, err := b.Put(ctx, strings.NewReader("inline text"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	files, err := OpenFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := files.Check(); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := files.Open(ctx, obj.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, scan) {
+		t.Errorf("read %q", got)
+	}
+	if rc, err := a.Open(ctx, obj.SHA256); err != nil {
+		t.Errorf("the archive itself does not find its file blob: %v", err)
+	} else {
+		rc.Close()
+	}
+	if _, err := files.Open(ctx, inline.SHA256); !errors.Is(err, ErrNotFound) {
+		t.Errorf("inline blob through Files: %v, want ErrNotFound", err)
+	}
+	if _, err := OpenFiles(filepath.Join(dir, "missing")); err == nil {
+		t.Error("opened the files of an archive that does not exist")
+	}
+}
