@@ -33,6 +33,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		Category: tip.Category(v.Get("category")),
 		Office:   tip.Office(v.Get("office")),
 		Source:   tip.Source(v.Get("source")),
+		Flag:     v.Get("flag"),
 		Sort:     v.Get("sort"),
 	}
 	var err error

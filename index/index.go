@@ -29,8 +29,13 @@ const (
 	fieldEntities   = "entities"
 	fieldTerms      = "terms"
 	fieldScore      = "score"
+	fieldFlags      = "flags" // what a tip waits for, e.g. FlagManualTranscription
 	fieldEvent      = "event" // the tip event without its text, stored only, for the detail view
 )
+
+// FlagManualTranscription marks a tip whose scan could not be read: an analyst types it in from
+// the attached scan.
+const FlagManualTranscription = "manual_transcription"
 
 // Index is the Bleve index of tips, keyed by tip id.
 type Index struct {
@@ -93,7 +98,7 @@ func newMapping() mapping.IndexMapping {
 
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt(fieldText, text)
-	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldEntities, fieldTerms} {
+	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldEntities, fieldTerms, fieldFlags} {
 		doc.AddFieldMappingsAt(f, keyword)
 	}
 	doc.AddFieldMappingsAt(fieldReceivedAt, date)
@@ -127,6 +132,9 @@ func document(t *tip.Tip, event []byte) map[string]any {
 			terms = append(terms, m.Term)
 		}
 		d[fieldTerms] = unique(terms)
+	}
+	if t.OCR != nil && t.OCR.Manual {
+		d[fieldFlags] = []string{FlagManualTranscription}
 	}
 	var ents []string
 	for _, e := range t.Entities {

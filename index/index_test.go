@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -203,5 +204,39 @@ func TestAPI(t *testing.T) {
 				tt.check(t, body)
 			}
 		})
+	}
+}
+
+// TestManualTranscriptionFlag: letters that OCR could not read are found with flag=… and
+// counted in the flags facet, so analysts see what waits to be typed in.
+func TestManualTranscriptionFlag(t *testing.T) {
+	idx, st, _, _ := fixture(t)
+	scan := newTip("", tip.Unclassified, tip.City, time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC))
+	scan.Source = tip.SourceLetter
+	scan.OCR = &tip.OCR{Manual: true, Reason: "扫描件无法识别，需人工转录：文件已损坏"}
+	if _, err := st.Handle(context.Background(), messages(t, scan)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := idx.Search(context.Background(), Query{Flag: FlagManualTranscription})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 1 || res.Hits[0].ID != scan.ID || len(res.Hits[0].Flags) != 1 || res.Hits[0].Flags[0] != FlagManualTranscription {
+		t.Errorf("flagged search: %+v", res.Hits)
+	}
+	all, err := idx.Search(context.Background(), Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Total != 4 || all.Facets["flags"][FlagManualTranscription] != 1 {
+		t.Errorf("total %d, flags facet %v", all.Total, all.Facets["flags"])
+	}
+	for _, h := range all.Hits {
+		if h.ID != scan.ID && len(h.Flags) != 0 {
+			t.Errorf("tip %s flagged %v", h.ID, h.Flags)
+		}
+	}
+	if _, err := idx.Search(context.Background(), Query{Flag: "urgent"}); !errors.Is(err, ErrBadQuery) {
+		t.Errorf("unknown flag: %v", err)
 	}
 }

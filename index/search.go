@@ -21,6 +21,7 @@ type Query struct {
 	Category tip.Category
 	Office   tip.Office
 	Source   tip.Source
+	Flag     string    // only tips with this flag (FlagManualTranscription)
 	From, To time.Time // received_at range, inclusive; zero means open
 	Sort     string    // "relevance" (default when Text is set) or "date" (newest first)
 	Page     int       // from 1
@@ -54,6 +55,7 @@ type Hit struct {
 	Category   string    `json:"category"`
 	Office     string    `json:"office"`
 	Source     string    `json:"source"`
+	Flags      []string  `json:"flags,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
 	Score      float64   `json:"score"`
 	Snippet    string    `json:"snippet"`
@@ -74,7 +76,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		must = append(must, qs)
 	}
-	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source)} {
+	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source), fieldFlags: q.Flag} {
 		if v != "" {
 			tq := bleve.NewTermQuery(v)
 			tq.SetField(field)
@@ -88,12 +90,13 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		must = append(must, dq)
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Size, (q.Page-1)*q.Size, false)
-	req.Fields = []string{fieldCategory, fieldOffice, fieldSource, fieldReceivedAt, fieldText}
+	req.Fields = []string{fieldCategory, fieldOffice, fieldSource, fieldReceivedAt, fieldText, fieldFlags}
 	req.Highlight = bleve.NewHighlightWithStyle("html")
 	req.Highlight.AddField(fieldText)
 	req.AddFacet(fieldCategory, bleve.NewFacetRequest(fieldCategory, len(tip.AllCategories())))
 	req.AddFacet(fieldOffice, bleve.NewFacetRequest(fieldOffice, len(tip.Offices())))
 	req.AddFacet(fieldSource, bleve.NewFacetRequest(fieldSource, len(tip.Sources())))
+	req.AddFacet(fieldFlags, bleve.NewFacetRequest(fieldFlags, 1))
 	if q.Sort == "date" {
 		req.SortBy([]string{"-" + fieldReceivedAt, "-_id"})
 	} else {
@@ -110,6 +113,9 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		hit.Category, _ = h.Fields[fieldCategory].(string)
 		hit.Office, _ = h.Fields[fieldOffice].(string)
 		hit.Source, _ = h.Fields[fieldSource].(string)
+		if f, ok := h.Fields[fieldFlags].(string); ok { // one value comes back as a string
+			hit.Flags = []string{f}
+		}
 		if frags := h.Fragments[fieldText]; len(frags) > 0 {
 			hit.Snippet = frags[0] // the html highlighter escapes the text around its <mark>s
 		} else {
@@ -136,6 +142,8 @@ func (q *Query) normalize() error {
 		return fmt.Errorf("%w: unknown office %q", ErrBadQuery, q.Office)
 	case q.Source != "" && !q.Source.Valid():
 		return fmt.Errorf("%w: unknown source %q", ErrBadQuery, q.Source)
+	case q.Flag != "" && q.Flag != FlagManualTranscription:
+		return fmt.Errorf("%w: unknown flag %q", ErrBadQuery, q.Flag)
 	case q.Sort != "" && q.Sort != "relevance" && q.Sort != "date":
 		return fmt.Errorf("%w: sort must be relevance or date", ErrBadQuery)
 	case !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From):

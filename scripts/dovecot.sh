@@ -22,10 +22,7 @@ answers() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
 install() {
   if command -v dovecot >/dev/null && command -v doveadm >/dev/null && [ -x /usr/lib/dovecot/imap ]; then return; fi
-  echo "dovecot.sh: installing Debian's dovecot-imapd" >&2
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd >&2 ||
-    { $SUDO apt-get update -q >&2 && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd >&2; }
+  "$(dirname "$0")/apt-install.sh" dovecot-imapd
 }
 
 start() {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: starts a throwaway Apache Kafka broker (scripts/kafka.sh) and Dovecot IMAP
+# Runs every test: installs Tesseract, poppler, qpdf and the Noto CJK fonts if missing
+# (scripts/ocr-deps.sh), starts a throwaway Apache Kafka broker (scripts/kafka.sh) and Dovecot IMAP
 # server (scripts/dovecot.sh, installed from Debian's packages if missing), runs the whole Go
 # test suite with the race detector and the integration tests, and stops both again.
 set -euo pipefail
@@ -16,6 +17,7 @@ cleanup() {
   scripts/kafka.sh stop || true
 }
 trap cleanup EXIT
+scripts/ocr-deps.sh
 scripts/kafka.sh start
 scripts/dovecot.sh start
 

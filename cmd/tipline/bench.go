@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"runtime/pprof"
@@ -41,6 +40,10 @@ func benchCommand() *ffcli.Command {
 	fs.StringVar(&b.imapAddr, "imap-addr", "", "IMAP server (host:port, no TLS) to measure e-mail ingestion instead; its INBOX is emptied first")
 	fs.StringVar(&b.imapUser, "imap-user", "", "IMAP user for --imap-addr (password: TIPLINE_IMAP_PASSWORD)")
 	fs.IntVar(&b.messages, "messages", 500, "messages delivered for the e-mail throughput phase")
+	fs.BoolVar(&b.ocr, "ocr", false, "measure OCR of scanned letters instead: seconds per page, error rate, pages/min, overhead over Tesseract by hand")
+	fs.IntVar(&b.ocrPages, "ocr-pages", 24, "pages per run for --ocr: the sample letters in turn, each in the next variant of --ocr-scans")
+	fs.StringVar(&b.ocrScans, "ocr-scans", "all", "variants for --ocr: clean (PNG, TIFF), degraded (skewed, speckled, low-quality JPEG, phone photo) or all")
+	fs.IntVar(&b.ocrWorkers, "ocr-workers", 2, "OCR workers for --ocr, and as many Tesseracts side by side by hand")
 	return &ffcli.Command{
 		Name:       "bench",
 		ShortUsage: "tipline bench [flags]",
@@ -72,6 +75,10 @@ type benchConfig struct {
 	imapAddr    string
 	imapUser    string
 	messages    int
+	ocr         bool
+	ocrPages    int
+	ocrScans    string
+	ocrWorkers  int
 }
 
 // tracker records when each tip became searchable.
@@ -147,30 +154,17 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	tr := &tracker{indexed: map[string]time.Time{}, texts: map[string]time.Time{}, changed: make(chan struct{}, 1)}
-	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
-	topics := bus.DefaultTopics()
-	if len(b.kafka) > 0 { // fresh topics, so earlier runs' tips do not count
-		topics = bus.Topics{OCR: run + ".ocr", Raw: run + ".raw", Classified: run + ".classified", DLQ: run + ".dlq"}
-	}
-	if b.imapAddr != "" {
+	switch {
+	case b.imapAddr != "":
 		return benchEmail(ctx, b, dir, tr, out)
+	case b.ocr:
+		return benchOCR(ctx, b, dir, tr, out)
 	}
-	cfg := pipelineConfig{DataDir: dir, Kafka: b.kafka, PublicAddr: "127.0.0.1:0", AnalystAddr: "127.0.0.1:0",
-		OpsAddr: "127.0.0.1:0", Topics: topics, Partitions: b.partitions, ReplicationFactor: 1, GroupPrefix: run,
-		ShutdownGrace: 30 * time.Second, onIndexed: tr.observe}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-
-	pipeCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	started := make(chan *pipeline, 1)
-	done := make(chan error, 1)
-	go func() { done <- runPipeline(pipeCtx, cfg, log, func(p *pipeline) { started <- p }) }()
-	var p *pipeline
-	select {
-	case p = <-started:
-	case err := <-done:
+	p, stop, err := startBenchPipeline(ctx, b.pipelineConfig(dir, tr))
+	if err != nil {
 		return err
 	}
+	defer stop()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: b.concurrency + 64}}
 	broker := "embedded broker (kfake, fsync per batch)"
 	if len(b.kafka) > 0 {
@@ -224,8 +218,8 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "phase 1: %d runs of %d tips, %d submitters\t\n", len(e2eRates), b.tips, b.concurrency)
-	fmt.Fprintf(w, "  ingest throughput (201 received), median\t%.0f tips/s\t(runs: %s)\n", median(ingestRates), rates(ingestRates))
-	fmt.Fprintf(w, "  end-to-end throughput (searchable), median\t%.0f tips/s\t(runs: %s)\n", median(e2eRates), rates(e2eRates))
+	fmt.Fprintf(w, "  ingest throughput (201 received), median\t%.0f tips/s\t(runs: %s)\n", median(ingestRates), joinFloats(ingestRates, "%.0f"))
+	fmt.Fprintf(w, "  end-to-end throughput (searchable), median\t%.0f tips/s\t(runs: %s)\n", median(e2eRates), joinFloats(e2eRates, "%.0f"))
 	fmt.Fprintf(w, "  submit→201 p50 / p99\t%s / %s\n", pct(acks, 50), pct(acks, 99))
 	fmt.Fprintf(w, "phase 2: %.0f tips/s offered for %s (%d tips)\t\n", b.rate, b.duration, n)
 	fmt.Fprintf(w, "  submit→201 p50 / p99\t%s / %s\n", pct(lat.ack, 50), pct(lat.ack, 99))
@@ -233,8 +227,20 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	stop()
-	return <-done
+	return stop()
+}
+
+// pipelineConfig is the pipeline a bench runs in this process, on fresh topics when it talks to
+// a Kafka cluster so that earlier runs' tips do not count.
+func (b benchConfig) pipelineConfig(dir string, tr *tracker) pipelineConfig {
+	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	topics := bus.DefaultTopics()
+	if len(b.kafka) > 0 {
+		topics = bus.Topics{OCR: run + ".ocr", Raw: run + ".raw", Classified: run + ".classified", DLQ: run + ".dlq"}
+	}
+	return pipelineConfig{DataDir: dir, Kafka: b.kafka, PublicAddr: "127.0.0.1:0", AnalystAddr: "127.0.0.1:0",
+		OpsAddr: "127.0.0.1:0", Topics: topics, Partitions: b.partitions, ReplicationFactor: 1, GroupPrefix: run,
+		ShutdownGrace: 30 * time.Second, onIndexed: tr.observe}
 }
 
 type submitResult struct {
@@ -345,10 +351,11 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-func rates(xs []float64) string {
+// joinFloats lists the values of the runs.
+func joinFloats(xs []float64, format string) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
-		parts[i] = fmt.Sprintf("%.0f", x)
+		parts[i] = fmt.Sprintf(format, x)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -36,21 +35,15 @@ func benchEmail(ctx context.Context, b benchConfig, dir string, tr *tracker, out
 	if err := emptyInbox(c); err != nil {
 		return err
 	}
-	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
-	cfg := pipelineConfig{DataDir: dir, PublicAddr: "127.0.0.1:0", AnalystAddr: "127.0.0.1:0", OpsAddr: "127.0.0.1:0",
-		Topics: bus.DefaultTopics(), ReplicationFactor: 1, GroupPrefix: run, ShutdownGrace: 30 * time.Second, onIndexed: tr.observe,
-		Mailboxes: []email.Config{{Name: "bench", Addr: b.imapAddr, User: b.imapUser, Password: password, TLS: "none", Poll: 5 * time.Second}}}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	pipeCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	started := make(chan *pipeline, 1)
-	done := make(chan error, 1)
-	go func() { done <- runPipeline(pipeCtx, cfg, log, func(p *pipeline) { started <- p }) }()
-	select {
-	case <-started:
-	case err := <-done:
+	cfg := b.pipelineConfig(dir, tr)
+	cfg.Kafka, cfg.Topics = nil, bus.DefaultTopics()
+	cfg.Mailboxes = []email.Config{{Name: "bench", Addr: b.imapAddr, User: b.imapUser, Password: password, TLS: "none", Poll: 5 * time.Second}}
+	run := cfg.GroupPrefix
+	_, stop, err := startBenchPipeline(ctx, cfg)
+	if err != nil {
 		return err
 	}
+	defer stop()
 	time.Sleep(2 * time.Second) // connected and idling
 
 	// Throughput: deliver as fast as the server takes them; every fifth message is 200 KB.
@@ -99,8 +92,7 @@ func benchEmail(ctx context.Context, b benchConfig, dir string, tr *tracker, out
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	stop()
-	return <-done
+	return stop()
 }
 
 func emptyInbox(c *imapclient.Client) error {

@@ -305,7 +305,7 @@ func newOCRStage(ctx context.Context, cfg pipelineConfig, busCfg bus.Config, wri
 		log.Error("OCR is not available; scans and screenshots will be marked for manual transcription", "err", err)
 	}
 	in, err := bus.NewConsumer(bus.ConsumerConfig{Config: busCfg, Group: cfg.GroupPrefix + "-ocr", Topic: cfg.Topics.OCR,
-		Stage: "ocr", DLQ: cfg.Topics.DLQ, Grace: cfg.ShutdownGrace, MaxBatch: workers, Linger: time.Millisecond}, writer, log, onDead)
+		Stage: "ocr", DLQ: cfg.Topics.DLQ, Grace: cfg.ShutdownGrace}, writer, log, onDead)
 	if err != nil {
 		return nil, err
 	}

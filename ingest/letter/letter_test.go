@@ -6,8 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"image"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,7 +29,7 @@ func TestParseTSV(t *testing.T) {
 		"5\t1\t2\t1\t1\t1\t0\t0\t10\t10\t70\t新段落\n" +
 		"1\t2\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t\n" +
 		"5\t2\t1\t1\t1\t1\t0\t0\t10\t10\t99\t第二页\n"
-	pages, err := parseTSV([]byte(tsv))
+	pages, err := ParseTSV([]byte(tsv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +45,7 @@ func TestParseTSV(t *testing.T) {
 	if c := pages[0].Confidence; c < 70 || c > 90 {
 		t.Errorf("page 1 confidence %v", c)
 	}
-	if _, err := parseTSV([]byte("not tsv")); err == nil {
+	if _, err := ParseTSV([]byte("not tsv")); err == nil {
 		t.Error("garbage parsed")
 	}
 }
@@ -126,5 +130,73 @@ func TestInspectRefusesWhatIsNotAScan(t *testing.T) {
 				t.Errorf("Inspect: %v, want an unusable scan saying %q", err, tt.says)
 			}
 		})
+	}
+}
+
+// TestMedian3 checks the fast median filter against sorting each window, on random pages and
+// on the edges of a small one.
+func TestMedian3(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, size := range [][2]int{{3, 3}, {4, 7}, {31, 17}, {64, 64}} {
+		g := image.NewGray(image.Rect(0, 0, size[0], size[1]))
+		for i := range g.Pix {
+			g.Pix[i] = uint8(rng.IntN(256))
+		}
+		got := median3(g)
+		for y := range size[1] {
+			for x := range size[0] {
+				want := g.Pix[y*g.Stride+x] // borders are kept
+				if x > 0 && y > 0 && x < size[0]-1 && y < size[1]-1 {
+					var win []uint8
+					for dy := -1; dy <= 1; dy++ {
+						for dx := -1; dx <= 1; dx++ {
+							win = append(win, g.Pix[(y+dy)*g.Stride+x+dx])
+						}
+					}
+					slices.Sort(win)
+					want = win[4]
+				}
+				if got.Pix[y*got.Stride+x] != want {
+					t.Fatalf("%v at (%d,%d): %d, want %d", size, x, y, got.Pix[y*got.Stride+x], want)
+				}
+			}
+		}
+	}
+}
+
+// TestDeskew checks the fixed-point rotation against the same bilinear rotation in floating
+// point, to within rounding.
+func TestDeskew(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	g := image.NewGray(image.Rect(0, 0, 97, 61))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(rng.IntN(256))
+	}
+	for _, angle := range []float64{-5, -0.5, 2, 3.5, 8} {
+		got := deskew(g, angle)
+		a := -angle * math.Pi / 180
+		cos, sin := math.Cos(a), math.Sin(a)
+		cx, cy := 97.0/2, 61.0/2
+		worst := 0
+		for y := range 61 {
+			for x := range 97 {
+				dx, dy := float64(x)-cx, float64(y)-cy
+				sx, sy := cos*dx+sin*dy+cx, -sin*dx+cos*dy+cy
+				if math.Abs(sx) < 0.01 || math.Abs(sx-96) < 0.01 || math.Abs(sy) < 0.01 || math.Abs(sy-60) < 0.01 {
+					continue // on the edge, where rounding decides inside or outside
+				}
+				want := 255.0
+				if sx >= 0 && sy >= 0 && sx < 96 && sy < 60 {
+					x0, y0 := int(sx), int(sy)
+					fx, fy := sx-float64(x0), sy-float64(y0)
+					p := func(xx, yy int) float64 { return float64(g.Pix[yy*g.Stride+xx]) }
+					want = p(x0, y0)*(1-fx)*(1-fy) + p(x0+1, y0)*fx*(1-fy) + p(x0, y0+1)*(1-fx)*fy + p(x0+1, y0+1)*fx*fy
+				}
+				worst = max(worst, int(math.Abs(float64(got.Pix[y*got.Stride+x])-want)+0.5))
+			}
+		}
+		if worst > 3 {
+			t.Errorf("%.1f°: off by up to %d grey levels", angle, worst)
+		}
 	}
 }

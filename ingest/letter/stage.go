@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/tipline/tipline/internal/bus"
@@ -22,7 +21,7 @@ import (
 
 // Consumer delivers batches of messages to a handler until its context ends.
 type Consumer interface {
-	Run(ctx context.Context, h bus.Handler) error
+	RunEach(ctx context.Context, workers int, h bus.Handler) error
 }
 
 // Publisher writes messages and returns once they are acknowledged.
@@ -60,17 +59,18 @@ func NewStage(in Consumer, out Publisher, rawTopic string, blobs Blobs, reader *
 // Run reads until ctx is cancelled.
 func (s *Stage) Run(ctx context.Context) error {
 	s.log.Info("OCR stage started", "workers", s.workers)
-	return s.in.Run(ctx, s.Handle)
+	// One message per worker at a time: a page takes seconds, so a worker that finishes takes the
+	// next scan at once rather than waiting for the slowest page of a batch.
+	return s.in.RunEach(ctx, s.workers, s.Handle)
 }
 
-// Handle reads the pages of a batch with one Tesseract per worker and publishes the tips. A tip
-// whose pages cannot be read is still published, marked for manual transcription; nothing here
-// is dead-lettered but bytes that are not a tip event.
+// Handle reads the pages of the tips handed over (RunEach hands over one at a time; workers
+// run side by side) and publishes them. A tip whose pages cannot be read is still published,
+// marked for manual transcription; nothing here is dead-lettered but bytes that are not a tip
+// event.
 func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, error) {
 	var rejects []bus.Reject
 	tips := make([]*tip.Tip, len(msgs))
-	sem := make(chan struct{}, s.workers)
-	var wg sync.WaitGroup
 	for i, m := range msgs {
 		t, err := tip.Unmarshal(m.Value)
 		if err != nil {
@@ -81,14 +81,9 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: err})
 			continue
 		}
+		s.read(ctx, t)
 		tips[i] = t
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			s.read(ctx, t)
-		})
 	}
-	wg.Wait()
 	var out []bus.Message
 	for _, t := range tips {
 		if t == nil {

@@ -89,7 +89,7 @@ func (t Tesseract) Read(ctx context.Context, path string) ([]Page, error) {
 		}
 		return nil, fmt.Errorf("letter: tesseract: %w: %s", err, lastLine(stderr.String()))
 	}
-	return parseTSV(out)
+	return ParseTSV(out)
 }
 
 func lastLine(s string) string {
@@ -97,9 +97,9 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
-// parseTSV turns Tesseract's TSV (one row per page, block, paragraph, line and word) into the
+// ParseTSV turns Tesseract's TSV (one row per page, block, paragraph, line and word) into the
 // text of each page, lines kept, and the mean confidence of its words weighted by length.
-func parseTSV(tsv []byte) ([]Page, error) {
+func ParseTSV(tsv []byte) ([]Page, error) {
 	sc := bufio.NewScanner(bytes.NewReader(tsv))
 	sc.Buffer(make([]byte, 1<<16), 1<<24)
 	var pages []Page

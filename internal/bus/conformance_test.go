@@ -30,6 +30,65 @@ func runConformance(t *testing.T, cfg Config) {
 	t.Run("dead-letters rejected messages with reason and origin", func(t *testing.T) { testDeadLetter(t, cfg) })
 	t.Run("dead-letters a message that keeps failing without blocking the rest", func(t *testing.T) { testPoison(t, cfg) })
 	t.Run("keeps order per key", func(t *testing.T) { testOrder(t, cfg) })
+	t.Run("RunEach works in parallel and commits only past finished messages", func(t *testing.T) { testRunEach(t, cfg) })
+}
+
+func testRunEach(t *testing.T, cfg Config) {
+	topic, dlq, w := setup(t, cfg)
+	const n, workers, stuck = 12, 4, 5
+	msgs := make([]Message, n)
+	for i := range msgs { // one key: one partition, in order
+		msgs[i] = Message{Topic: topic, Key: []byte("k"), Value: []byte(fmt.Sprintf("v%d", i))}
+	}
+	if err := w.Write(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	group := "g-" + topic
+	c, err := NewConsumer(ConsumerConfig{Config: cfg, Group: group, Topic: topic, Stage: "test", DLQ: dlq,
+		Backoff: 10 * time.Millisecond, Grace: 50 * time.Millisecond}, NewWriter(cfg), quiet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var running, most, finished atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		done <- c.RunEach(ctx, workers, func(ctx context.Context, batch []Message) ([]Reject, error) {
+			if len(batch) != 1 {
+				t.Errorf("RunEach handed over %d messages at once", len(batch))
+			}
+			now := running.Add(1)
+			defer running.Add(-1)
+			for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+			}
+			if string(batch[0].Value) == fmt.Sprintf("v%d", stuck) {
+				<-ctx.Done() // this one never finishes
+				return nil, fmt.Errorf("interrupted: %w", ErrUnavailable)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if finished.Add(1) == n-1 {
+				cancel()
+			}
+			return nil, nil
+		})
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if finished.Load() != n-1 || most.Load() != workers {
+		t.Errorf("%d finished, at most %d at once; want %d and %d", finished.Load(), most.Load(), n-1, workers)
+	}
+	// The next member starts at the unfinished message: the ones before it were committed,
+	// the ones after it (finished, but behind it) come again.
+	got := consume(t, cfg, group, topic, dlq, n-stuck, nil)
+	if string(got[0].Value) != fmt.Sprintf("v%d", stuck) || len(got) != n-stuck {
+		var vs []string
+		for _, m := range got {
+			vs = append(vs, string(m.Value))
+		}
+		t.Errorf("redelivered %v, want v%d to v%d", vs, stuck, n-1)
+	}
 }
 
 func setup(t *testing.T, cfg Config) (topic, dlq string, w *Writer) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -149,6 +150,96 @@ func (c *Consumer) Run(ctx context.Context, h Handler) error {
 			return nil
 		}
 	}
+}
+
+// RunEach is Run for stages whose work per message is slow (OCR takes seconds a page): up to
+// workers messages are handled at once, each alone, and a worker that finishes takes the next
+// message at once instead of waiting for the slowest of its batch. A partition's offset is
+// committed only past messages that are all finished, so a message still in hand when the
+// stage stops (or crashes) is redelivered, with the finished ones after it. Retries and dead
+// letters are as in Run, message by message.
+func (c *Consumer) RunEach(ctx context.Context, workers int, h Handler) error {
+	defer c.reader.Close()
+	settle, cancel := c.settleContext(ctx)
+	defer cancel()
+	slots := make(chan struct{}, max(workers, 1))
+	var order commitOrder
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		m, err := c.reader.FetchMessage(ctx)
+		if err != nil {
+			<-slots
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("bus: %s: fetch: %w", c.cfg.Stage, err)
+		}
+		msg := fromKafka(m)
+		e := order.add(msg)
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := c.process(settle, ctx, []Message{msg}, h); err != nil {
+				c.log.Info("stopping with a message unfinished; it will be redelivered", "partition", msg.Partition, "offset", msg.Offset)
+				return
+			}
+			order.finish(e, func(last Message) { _ = c.commit(settle, []Message{last}) })
+		})
+	}
+}
+
+// commitOrder tracks the messages in hand per partition, in the order fetched, so that
+// offsets are committed only past finished messages, and never backwards.
+type commitOrder struct {
+	mu        sync.Mutex
+	parts     map[int][]*inHand
+	committed map[int]int64 // highest offset committed per partition
+}
+
+type inHand struct {
+	msg  Message
+	done bool
+}
+
+func (o *commitOrder) add(m Message) *inHand {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.parts == nil {
+		o.parts, o.committed = map[int][]*inHand{}, map[int]int64{}
+	}
+	e := &inHand{msg: m}
+	o.parts[m.Partition] = append(o.parts[m.Partition], e)
+	return e
+}
+
+// finish marks e done and, when that completes a prefix of its partition, calls commit with
+// the prefix's last message. commit runs under the lock, so commits are made in order.
+func (o *commitOrder) finish(e *inHand, commit func(last Message)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e.done = true
+	q := o.parts[e.msg.Partition]
+	n := 0
+	for n < len(q) && q[n].done {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	o.parts[e.msg.Partition] = q[n:]
+	// After a rebalance a partition can come back from an earlier offset while later messages
+	// are still in hand; committing those earlier offsets would move the group backwards.
+	last := q[n-1].msg
+	if prev, ok := o.committed[last.Partition]; ok && last.Offset <= prev {
+		return
+	}
+	o.committed[last.Partition] = last.Offset
+	commit(last)
 }
 
 func (c *Consumer) settleContext(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -192,8 +192,7 @@ func PDF(pages [][]byte, widths, heights []int) []byte {
 	obj("<< /Type /Catalog /Pages 2 0 R >>")
 	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n))
 	for i, img := range pages {
-		page, content, image := 3+3*i, 4+3*i, 5+3*i
-		_ = page
+		content, image := 4+3*i, 5+3*i // the page itself is object 3+3*i
 		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R /Resources << /XObject << /Im0 %d 0 R >> >> >>", content, image))
 		stream := "q 595 0 0 842 0 0 cm /Im0 Do Q"
 		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(stream), stream))

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tipline/tipline/ingest/letter"
+	"github.com/tipline/tipline/internal/scanimage"
+)
+
+// benchPage is one synthetic scan with the text it was rendered from.
+type benchPage struct {
+	path, text string
+	degraded   bool
+}
+
+// benchOCR measures OCR on scans rendered from the sample letters:
+//   - one page at a time, seconds per page and character error rate of the Tesseract command
+//     run by hand on each file and of tipline's reader (inspection, preprocessing, the same
+//     command), apart for clean and degraded scans: on clean scans tipline does no
+//     preprocessing, so their difference is its machinery alone;
+//   - pages per minute with --ocr-workers workers through the whole pipeline (mail-room upload,
+//     archive, Kafka, OCR stage, classification, index) against as many hand-run Tesseracts side
+//     by side.
+//
+// Each run alternates the hand-run and tipline passes so that the machine's drift hits both.
+func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out io.Writer) error {
+	pages, err := renderBenchPages(filepath.Join(dir, "pages"), b.ocrPages, b.ocrScans)
+	if err != nil {
+		return err
+	}
+	reader := &letter.Reader{}
+	if err := reader.Tesseract.Check(ctx); err != nil {
+		return err
+	}
+	// By kind of scan (clean, degraded): seconds per page over all runs, the per-run ratio of
+	// tipline's total to the hand-run total, and the first run's error rates.
+	type stats struct {
+		pages            int
+		raw, tip, ratios []float64
+		rawCER, tipCER   []float64
+		runRaw, runTip   float64
+	}
+	kinds := map[bool]*stats{false: {}, true: {}}
+	var rawPPM, tipPPM, parRatios []float64
+	for run := range max(b.runs, 1) {
+		for _, st := range kinds {
+			st.runRaw, st.runTip = 0, 0
+		}
+		for _, p := range pages {
+			st := kinds[p.degraded]
+			t0 := time.Now()
+			tsv, err := reader.Tesseract.Command(ctx, p.path).Output()
+			if err != nil {
+				return fmt.Errorf("tesseract %s: %w", p.path, err)
+			}
+			rawSec := time.Since(t0).Seconds()
+			t0 = time.Now()
+			read, err := reader.Read(ctx, p.path)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", p.path, err)
+			}
+			tipSec := time.Since(t0).Seconds()
+			st.raw, st.tip = append(st.raw, rawSec), append(st.tip, tipSec)
+			st.runRaw += rawSec
+			st.runTip += tipSec
+			if run == 0 {
+				st.pages++
+				byHand, err := letter.ParseTSV(tsv)
+				if err != nil {
+					return err
+				}
+				st.rawCER = append(st.rawCER, letter.CER(p.text, pageText(byHand)))
+				var texts []string
+				for _, pg := range read {
+					texts = append(texts, pg.Text)
+				}
+				st.tipCER = append(st.tipCER, letter.CER(p.text, strings.Join(texts, "\n")))
+			}
+		}
+		for _, st := range kinds {
+			if st.runRaw > 0 {
+				st.ratios = append(st.ratios, st.runTip/st.runRaw)
+			}
+		}
+		rawWall, err := handRunParallel(ctx, reader.Tesseract, pages, b.ocrWorkers)
+		if err != nil {
+			return err
+		}
+		tipWall, err := pipelineOCR(ctx, b, filepath.Join(dir, fmt.Sprintf("run%d", run)), tr, pages)
+		if err != nil {
+			return err
+		}
+		rawPPM = append(rawPPM, float64(len(pages))/rawWall.Minutes())
+		tipPPM = append(tipPPM, float64(len(pages))/tipWall.Minutes())
+		parRatios = append(parRatios, tipWall.Seconds()/rawWall.Seconds())
+	}
+
+	broker := "embedded broker"
+	if len(b.kafka) > 0 {
+		broker = "Apache Kafka at " + strings.Join(b.kafka, ",")
+	}
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "tipline bench --ocr: %d A4 pages at 300 dpi, %d runs, %s\t\n", len(pages), max(b.runs, 1), broker)
+	fmt.Fprintf(w, "  by hand: OMP_THREAD_LIMIT=1 tesseract %s\t\n", strings.Join(reader.Tesseract.Args("PAGE"), " "))
+	for _, degraded := range []bool{false, true} {
+		st := kinds[degraded]
+		if st.pages == 0 {
+			continue
+		}
+		name := "clean scans (tipline only inspects them)"
+		if degraded {
+			name = "degraded scans (tipline despeckles and straightens)"
+		}
+		fmt.Fprintf(w, "%s: %d pages\t\n", name, st.pages)
+		fmt.Fprintf(w, "  character error rate, mean (max): by hand / tipline\t%.2f%% (%.2f%%) / %.2f%% (%.2f%%)\n",
+			100*mean(st.rawCER), 100*maxFloat(st.rawCER), 100*mean(st.tipCER), 100*maxFloat(st.tipCER))
+		fmt.Fprintf(w, "  median seconds per page: by hand / tipline\t%.2f s / %.2f s\n", median(st.raw), median(st.tip))
+		fmt.Fprintf(w, "  tipline over by hand, per run (median)\t%s (%s)\n", percents(st.ratios), percent(median(st.ratios)))
+	}
+	fmt.Fprintf(w, "%d workers, all %d pages, pages per minute: by hand / tipline pipeline, median\t%.1f / %.1f\t(runs: %s / %s)\n",
+		b.ocrWorkers, len(pages), median(rawPPM), median(tipPPM), joinFloats(rawPPM, "%.1f"), joinFloats(tipPPM, "%.1f"))
+	fmt.Fprintf(w, "  tipline over by hand, per run (median)\t%s (%s)\n", percents(parRatios), percent(median(parRatios)))
+	return w.Flush()
+}
+
+func pageText(pages []letter.Page) string {
+	var texts []string
+	for _, p := range pages {
+		texts = append(texts, p.Text)
+	}
+	return strings.Join(texts, "\n")
+}
+
+// renderBenchPages writes n pages: the sample letters in turn, each page in the next variant of
+// those scans chooses ("clean", "degraded" or "all"), with its page number added so that no two
+// pages are the same scan.
+func renderBenchPages(dir string, n int, scans string) ([]benchPage, error) {
+	r, err := scanimage.NewRenderer()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	var variants []scanimage.Variant
+	for _, v := range scanimage.Variants() {
+		if scans == "all" || (scans == "degraded") == v.Degraded {
+			variants = append(variants, v)
+		}
+	}
+	if len(variants) == 0 || (scans != "all" && scans != "clean" && scans != "degraded") {
+		return nil, fmt.Errorf("--ocr-scans must be clean, degraded or all, not %q", scans)
+	}
+	letters := scanimage.Letters()
+	var pages []benchPage
+	for i := range n {
+		l, v := letters[i%len(letters)], variants[i/len(letters)%len(variants)]
+		lines := append(slices.Clone(l.Lines), fmt.Sprintf("（第%d页）", i+1))
+		data, err := v.Encode(r.Page(lines))
+		if err != nil {
+			return nil, err
+		}
+		p := filepath.Join(dir, fmt.Sprintf("%02d-%s-%s", i+1, l.Name, v.Name))
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			return nil, err
+		}
+		pages = append(pages, benchPage{path: p, text: strings.Join(lines, "\n"), degraded: v.Degraded})
+	}
+	return pages, nil
+}
+
+// handRunParallel runs the Tesseract command on every page with workers processes at once.
+func handRunParallel(ctx context.Context, t letter.Tesseract, pages []benchPage, workers int) (time.Duration, error) {
+	next := make(chan benchPage)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range workers {
+		wg.Go(func() {
+			for p := range next {
+				if out, err := t.Command(ctx, p.path).CombinedOutput(); err != nil {
+					errs <- fmt.Errorf("tesseract %s: %v: %s", p.path, err, out)
+					return
+				}
+			}
+		})
+	}
+	for _, p := range pages {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+		return time.Since(t0), nil
+	}
+}
+
+// pipelineOCR starts a fresh pipeline, warms it up with one page, then uploads every page as the
+// mail room does and returns the time until the last one was searchable.
+func pipelineOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, pages []benchPage) (time.Duration, error) {
+	cfg := b.pipelineConfig(dir, tr)
+	cfg.OCRWorkers = b.ocrWorkers
+	p, stop, err := startBenchPipeline(ctx, cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	client := &http.Client{Timeout: time.Minute}
+	warm, err := uploadLetter(ctx, client, p.analystURL, pages[0].path, []byte("warm-up"))
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tr.waitAll(withTimeout(ctx, 2*time.Minute), []string{warm}); err != nil {
+		return 0, fmt.Errorf("warm-up: %w", err)
+	}
+	t0 := time.Now()
+	var ids []string
+	for _, pg := range pages {
+		id, err := uploadLetter(ctx, client, p.analystURL, pg.path, nil)
+		if err != nil {
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	last, err := tr.waitAll(withTimeout(ctx, 30*time.Minute), ids)
+	if err != nil {
+		return 0, err
+	}
+	return last.Sub(t0), nil
+}
+
+// uploadLetter posts a scan to the mail-room endpoint; suffix makes the bytes differ from an
+// earlier upload of the same page (the warm-up), which the intake would otherwise recognise.
+func uploadLetter(ctx context.Context, client *http.Client, base, path string, suffix []byte) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/letters?name="+url.QueryEscape(filepath.Base(path)),
+		bytes.NewReader(append(data, suffix...)))
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Letters []struct{ ID, Status, Reason string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusCreated || len(body.Letters) != 1 {
+		return "", fmt.Errorf("upload %s: %d %+v %v", filepath.Base(path), resp.StatusCode, body, err)
+	}
+	if l := body.Letters[0]; l.Status != "ocr_queued" {
+		return "", fmt.Errorf("upload %s: not queued for OCR: %s", filepath.Base(path), l.Reason)
+	}
+	return body.Letters[0].ID, nil
+}
+
+// startBenchPipeline runs the pipeline in this process until stop is called.
+func startBenchPipeline(ctx context.Context, cfg pipelineConfig) (*pipeline, func() error, error) {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	pipeCtx, cancel := context.WithCancel(ctx)
+	started := make(chan *pipeline, 1)
+	done := make(chan error, 1)
+	go func() { done <- runPipeline(pipeCtx, cfg, log, func(p *pipeline) { started <- p }) }()
+	select {
+	case p := <-started:
+		var once sync.Once
+		var err error
+		return p, func() error {
+			once.Do(func() {
+				cancel()
+				err = <-done
+			})
+			return err
+		}, nil
+	case err := <-done:
+		cancel()
+		return nil, nil, err
+	}
+}
+
+func sumFloats(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+func mean(xs []float64) float64 { return sumFloats(xs) / float64(max(len(xs), 1)) }
+
+func maxFloat(xs []float64) float64 {
+	var m float64
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+// percent shows a ratio as an overhead: 1.04 → "+4.0%".
+func percent(ratio float64) string { return fmt.Sprintf("%+.1f%%", 100*(ratio-1)) }
+
+func percents(ratios []float64) string {
+	parts := make([]string, len(ratios))
+	for i, r := range ratios {
+		parts[i] = percent(r)
+	}
+	return strings.Join(parts, ", ")
+}
