@@ -42,71 +42,89 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 	if err != nil {
 		return err
 	}
-	reader := &letter.Reader{}
+	reader := &letter.Reader{Tesseract: letter.Tesseract{Langs: letter.DefaultLangs}}
 	if err := reader.Tesseract.Check(ctx); err != nil {
 		return err
 	}
-	// By kind of scan (clean, degraded): seconds per page over all runs, the per-run ratio of
-	// tipline's total to the hand-run total, and the first run's error rates.
-	type stats struct {
-		pages            int
-		raw, tip, ratios []float64
-		rawCER, tipCER   []float64
-		runRaw, runTip   float64
+	// The commands run by hand on each page: the (chi_sim+eng), and the first language
+	// alone, which is what tipline runs first.
+	byHand := []letter.Tesseract{reader.Tesseract}
+	if first, _, several := strings.Cut(reader.Tesseract.Langs, "+"); several {
+		byHand = append(byHand, letter.Tesseract{Langs: first})
 	}
-	kinds := map[bool]*stats{false: {}, true: {}}
-	var rawPPM, tipPPM, parRatios []float64
-	for run := range max(b.runs, 1) {
-		for _, st := range kinds {
-			st.runRaw, st.runTip = 0, 0
+	// By kind of scan (clean, degraded): a measure per command by hand, and tipline's last.
+	type stats struct {
+		pages int
+		m     []*measure
+	}
+	kinds := map[bool]*stats{}
+	for _, d := range []bool{false, true} {
+		kinds[d] = &stats{}
+		for range len(byHand) + 1 {
+			kinds[d].m = append(kinds[d].m, &measure{})
 		}
+	}
+	rawPPM := make([][]float64, len(byHand))
+	parRatios := make([][]float64, len(byHand))
+	var tipPPM []float64
+	for run := range max(b.runs, 1) {
 		for _, p := range pages {
 			st := kinds[p.degraded]
-			t0 := time.Now()
-			tsv, err := reader.Tesseract.Command(ctx, p.path).Output()
-			if err != nil {
-				return fmt.Errorf("tesseract %s: %w", p.path, err)
+			if run == 0 {
+				st.pages++
 			}
-			rawSec := time.Since(t0).Seconds()
-			t0 = time.Now()
+			for i, t := range byHand {
+				t0 := time.Now()
+				tsv, err := t.Command(ctx, p.path).Output()
+				if err != nil {
+					return fmt.Errorf("tesseract %s: %w", p.path, err)
+				}
+				st.m[i].add(time.Since(t0).Seconds())
+				if run == 0 {
+					read, err := letter.ParseTSV(tsv)
+					if err != nil {
+						return err
+					}
+					st.m[i].cer = append(st.m[i].cer, letter.CER(p.text, pageText(read)))
+				}
+			}
+			t0 := time.Now()
 			read, err := reader.Read(ctx, p.path)
 			if err != nil {
 				return fmt.Errorf("read %s: %w", p.path, err)
 			}
-			tipSec := time.Since(t0).Seconds()
-			st.raw, st.tip = append(st.raw, rawSec), append(st.tip, tipSec)
-			st.runRaw += rawSec
-			st.runTip += tipSec
+			tm := st.m[len(byHand)]
+			tm.add(time.Since(t0).Seconds())
 			if run == 0 {
-				st.pages++
-				byHand, err := letter.ParseTSV(tsv)
-				if err != nil {
-					return err
-				}
-				st.rawCER = append(st.rawCER, letter.CER(p.text, pageText(byHand)))
 				var texts []string
 				for _, pg := range read {
 					texts = append(texts, pg.Text)
 				}
-				st.tipCER = append(st.tipCER, letter.CER(p.text, strings.Join(texts, "\n")))
+				tm.cer = append(tm.cer, letter.CER(p.text, strings.Join(texts, "\n")))
 			}
 		}
 		for _, st := range kinds {
-			if st.runRaw > 0 {
-				st.ratios = append(st.ratios, st.runTip/st.runRaw)
+			for _, m := range st.m {
+				m.endRun()
 			}
 		}
-		rawWall, err := handRunParallel(ctx, reader.Tesseract, pages, b.ocrWorkers)
-		if err != nil {
-			return err
+		var rawWalls []time.Duration
+		for _, t := range byHand {
+			wall, err := handRunParallel(ctx, t, pages, b.ocrWorkers)
+			if err != nil {
+				return err
+			}
+			rawWalls = append(rawWalls, wall)
 		}
 		tipWall, err := pipelineOCR(ctx, b, filepath.Join(dir, fmt.Sprintf("run%d", run)), tr, pages)
 		if err != nil {
 			return err
 		}
-		rawPPM = append(rawPPM, float64(len(pages))/rawWall.Minutes())
 		tipPPM = append(tipPPM, float64(len(pages))/tipWall.Minutes())
-		parRatios = append(parRatios, tipWall.Seconds()/rawWall.Seconds())
+		for i, wall := range rawWalls {
+			rawPPM[i] = append(rawPPM[i], float64(len(pages))/wall.Minutes())
+			parRatios[i] = append(parRatios[i], tipWall.Seconds()/wall.Seconds())
+		}
 	}
 
 	broker := "embedded broker"
@@ -115,7 +133,7 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "tipline bench --ocr: %d A4 pages at 300 dpi, %d runs, %s\t\n", len(pages), max(b.runs, 1), broker)
-	fmt.Fprintf(w, "  by hand: OMP_THREAD_LIMIT=1 tesseract %s\t\n", strings.Join(reader.Tesseract.Args("PAGE"), " "))
+	fmt.Fprintf(w, "  by hand: OMP_THREAD_LIMIT=1 tesseract %s (and with -l %s)\t\n", strings.Join(reader.Tesseract.Args("PAGE"), " "), byHand[len(byHand)-1].Langs)
 	for _, degraded := range []bool{false, true} {
 		st := kinds[degraded]
 		if st.pages == 0 {
@@ -126,15 +144,42 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 			name = "degraded scans (tipline despeckles and straightens)"
 		}
 		fmt.Fprintf(w, "%s: %d pages\t\n", name, st.pages)
-		fmt.Fprintf(w, "  character error rate, mean (max): by hand / tipline\t%.2f%% (%.2f%%) / %.2f%% (%.2f%%)\n",
-			100*mean(st.rawCER), 100*maxFloat(st.rawCER), 100*mean(st.tipCER), 100*maxFloat(st.tipCER))
-		fmt.Fprintf(w, "  median seconds per page: by hand / tipline\t%.2f s / %.2f s\n", median(st.raw), median(st.tip))
-		fmt.Fprintf(w, "  tipline over by hand, per run (median)\t%s (%s)\n", percents(st.ratios), percent(median(st.ratios)))
+		tm := st.m[len(byHand)]
+		for i, t := range byHand {
+			m := st.m[i]
+			ratios := make([]float64, len(m.runs))
+			for r := range m.runs {
+				ratios[r] = tm.runs[r] / m.runs[r]
+			}
+			fmt.Fprintf(w, "  by hand -l %s: CER mean (max), median s/page\t%.2f%% (%.2f%%), %.2f s\n", t.Langs, 100*mean(m.cer), 100*maxFloat(m.cer), median(m.secs))
+			fmt.Fprintf(w, "    tipline's time over it, per run (median)\t%s (%s)\n", percents(ratios), percent(median(ratios)))
+		}
+		fmt.Fprintf(w, "  tipline: CER mean (max), median s/page\t%.2f%% (%.2f%%), %.2f s\n", 100*mean(tm.cer), 100*maxFloat(tm.cer), median(tm.secs))
 	}
-	fmt.Fprintf(w, "%d workers, all %d pages, pages per minute: by hand / tipline pipeline, median\t%.1f / %.1f\t(runs: %s / %s)\n",
-		b.ocrWorkers, len(pages), median(rawPPM), median(tipPPM), joinFloats(rawPPM, "%.1f"), joinFloats(tipPPM, "%.1f"))
-	fmt.Fprintf(w, "  tipline over by hand, per run (median)\t%s (%s)\n", percents(parRatios), percent(median(parRatios)))
+	fmt.Fprintf(w, "%d workers side by side, all %d pages: tipline pipeline (upload → searchable), median\t%.1f pages/min\t(runs: %s)\n",
+		b.ocrWorkers, len(pages), median(tipPPM), joinFloats(tipPPM, "%.1f"))
+	for i, t := range byHand {
+		fmt.Fprintf(w, "  by hand -l %s, median\t%.1f pages/min\t(runs: %s)\n", t.Langs, median(rawPPM[i]), joinFloats(rawPPM[i], "%.1f"))
+		fmt.Fprintf(w, "    tipline's time over it, per run (median)\t%s (%s)\n", percents(parRatios[i]), percent(median(parRatios[i])))
+	}
 	return w.Flush()
+}
+
+// measure collects one way of reading the bench pages: seconds per page, the total of each run,
+// and the first run's error rates.
+type measure struct {
+	secs, cer, runs []float64
+	run             float64
+}
+
+func (m *measure) add(sec float64) {
+	m.secs = append(m.secs, sec)
+	m.run += sec
+}
+
+func (m *measure) endRun() {
+	m.runs = append(m.runs, m.run)
+	m.run = 0
 }
 
 func pageText(pages []letter.Page) string {

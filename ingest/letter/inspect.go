@@ -24,7 +24,7 @@ import (
 type Limits struct {
 	MaxBytes  int64 // of a file (default 200 MB)
 	MaxPixels int64 // of one page image, against decompression bombs (default 80 megapixels)
-	MaxPages  int   // of a PDF or TIFF (default 50)
+	MaxPages  int   // of a PDF (default 50); Tesseract reads a multi-page TIFF whole, within its timeout
 	DPI       int   // PDF pages are rendered at this resolution (default 300)
 }
 

@@ -24,6 +24,10 @@ type Tesseract struct {
 	Timeout time.Duration // per page image (default 2m)
 }
 
+// DefaultLangs are Tesseract's languages: Simplified Chinese first (a Reader reads with it
+// alone first), and English for the Latin-script names, addresses and accounts in tips.
+const DefaultLangs = "chi_sim+eng"
+
 // Page is the text Tesseract read from one page, with its mean word confidence (0-100).
 type Page struct {
 	Number     int
@@ -36,7 +40,7 @@ func (t Tesseract) withDefaults() Tesseract {
 		t.Bin = "tesseract"
 	}
 	if t.Langs == "" {
-		t.Langs = "chi_sim+eng"
+		t.Langs = DefaultLangs
 	}
 	if t.Timeout == 0 {
 		t.Timeout = 2 * time.Minute

@@ -193,8 +193,8 @@ func TestScanTakenInTwice(t *testing.T) {
 	}
 }
 
-// TestStageReadsScreenshots: an e-mail tip with a chat screenshot attached gets the text of the
-// screenshot appended, so its phone numbers and accounts are found.
+// TestStageReadsScreenshots: an e-mail or web tip with a chat screenshot attached gets the text
+// of the screenshot appended, so its phone numbers and accounts are found.
 func TestStageReadsScreenshots(t *testing.T) {
 	requireOCR(t)
 	arc, err := archive.OpenLocal(t.TempDir())
@@ -214,25 +214,26 @@ func TestStageReadsScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	tp := &tip.Tip{Version: tip.SchemaVersion, ID: tip.NewIDs().New(now), ReceivedAt: now, Source: tip.SourceEmail, Text: "截图在附件里",
-		Attachments: []tip.Attachment{{Name: "chat.png", MediaType: "image/png", Size: obj.Size, SHA256: obj.SHA256, Ref: obj.Ref}}}
-	if !ingest.NeedsOCR(tp) {
-		t.Fatal("a tip with an image attached does not go through OCR")
-	}
-	ev, _ := tip.Marshal(tp)
-	b := &memBus{}
-	reg := prometheus.NewRegistry()
-	stage := NewStage(nil, b, "tips.raw", arc, &Reader{}, 1, metrics.NewOCR(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if _, err := stage.Handle(context.Background(), []bus.Message{{Key: []byte(tp.ID), Value: ev}}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := tip.Unmarshal(b.topic("tips.raw")[0].Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(out.Text, "截图在附件里") || !strings.Contains(out.Text, "13977220088") || !strings.Contains(out.Text, "chat.png") ||
-		out.OCR == nil || len(out.OCR.Pages) != 1 || out.OCR.Pages[0].File != "chat.png" {
-		t.Errorf("tip after OCR: %q %+v", out.Text, out.OCR)
+	for _, src := range []tip.Source{tip.SourceEmail, tip.SourceWeb} {
+		now := time.Now()
+		tp := &tip.Tip{Version: tip.SchemaVersion, ID: tip.NewIDs().New(now), ReceivedAt: now, Source: src, Text: "截图在附件里",
+			Attachments: []tip.Attachment{{Name: "chat.png", MediaType: "image/png", Size: obj.Size, SHA256: obj.SHA256, Ref: obj.Ref}}}
+		if !ingest.NeedsOCR(tp) {
+			t.Fatalf("%s: a tip with an image attached does not go through OCR", src)
+		}
+		ev, _ := tip.Marshal(tp)
+		b := &memBus{}
+		stage := NewStage(nil, b, "tips.raw", arc, &Reader{}, 1, metrics.NewOCR(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if _, err := stage.Handle(context.Background(), []bus.Message{{Key: []byte(tp.ID), Value: ev}}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := tip.Unmarshal(b.topic("tips.raw")[0].Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.Text, "截图在附件里") || !strings.Contains(out.Text, "13977220088") || !strings.Contains(out.Text, "chat.png") ||
+			out.OCR == nil || len(out.OCR.Pages) != 1 || out.OCR.Pages[0].File != "chat.png" || out.Source != src {
+			t.Errorf("%s tip after OCR: %q %+v", src, out.Text, out.OCR)
+		}
 	}
 }
