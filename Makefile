@@ -24,3 +24,7 @@ fuzz:
 	go test ./ingest/webform -run '^$$' -fuzz '^FuzzSubmit$$' -fuzztime 20s
 	go test ./ingest/webform -run '^$$' -fuzz '^FuzzParseReceipt$$' -fuzztime 20s
 	go test ./internal/tip -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime 20s
+	go test ./ingest/letter -run '^$$' -fuzz '^FuzzInspect$$' -fuzztime 20s
+	go test ./ingest/letter -run '^$$' -fuzz '^FuzzParseTSV$$' -fuzztime 20s
+	go test ./ingest/letter -run '^$$' -fuzz '^FuzzAddressee$$' -fuzztime 20s
+	go test ./ingest/email -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s
