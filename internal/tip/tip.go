@@ -43,6 +43,8 @@ type Tip struct {
 	OCR      *OCR     `json:"ocr,omitempty"`
 	Verdict  *Verdict `json:"verdict,omitempty"`
 	Entities []Entity `json:"entities,omitempty"`
+	// Additions lists what the reporter added after the first submission, oldest first.
+	Additions []Addition `json:"additions,omitempty"`
 }
 
 // Routing records which office a tip goes to and why, so an analyst can check it.
@@ -70,6 +72,10 @@ type Details struct {
 type Reporter struct {
 	Anonymous   bool `json:"anonymous"`
 	HasIdentity bool `json:"has_identity"`
+	// Sealed is the archive record holding the identity encrypted for SealedFor's offices
+	// (internal/seal); only their private keys open it.
+	Sealed    string   `json:"sealed,omitempty"`
+	SealedFor []Office `json:"sealed_for,omitempty"`
 }
 
 // Attachment is an archived file: the original submission or evidence attached to it.
@@ -79,6 +85,17 @@ type Attachment struct {
 	Size      int64  `json:"size"`
 	SHA256    string `json:"sha256"`
 	Ref       string `json:"ref"` // archive reference
+	// Clean is the copy analysts see of an image the reporter uploaded: the same picture
+	// without its EXIF, GPS and other metadata. The original keeps its hash as evidence.
+	Clean *Attachment `json:"clean,omitempty"`
+}
+
+// Addition is information the reporter added later with their receipt: its text is appended
+// to the tip's text under a dated heading, its files to the attachments.
+type Addition struct {
+	At          time.Time `json:"at"`
+	Chars       int       `json:"chars"`
+	Attachments int       `json:"attachments"`
 }
 
 // OCR records the reading of scanned or photographed pages.
