@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tipline/tipline/internal/archive"
@@ -21,6 +22,7 @@ import (
 // Archive stores originals and tip manifests; a batch of writes is durable once committed.
 type Archive interface {
 	Batch() *archive.Batch
+	GetRecord(ctx context.Context, key string) ([]byte, error)
 }
 
 // Publisher writes messages and returns once they are acknowledged.
@@ -60,8 +62,13 @@ type Submission struct {
 	Warnings    []string
 	OCR         *tip.OCR // set when the channel already knows the scan cannot be read
 	// Records are extra archive records that must be durable with the tip (the web form's
-	// receipt), by key.
+	// receipt and sealed identity), by key.
 	Records map[string][]byte
+	// Batch, when set, is the archive batch the channel already streamed files into, and
+	// Stored the attachments it holds: the web form stores uploads as they arrive, and they
+	// become durable with the tip or not at all.
+	Batch  *archive.Batch
+	Stored []tip.Attachment
 }
 
 // Submitter archives and publishes submissions.
@@ -73,6 +80,7 @@ type Submitter struct {
 	ids      *tip.IDs
 	metrics  *metrics.Metrics
 	now      func() time.Time
+	amending sync.Mutex
 }
 
 // NewSubmitter publishes to topic (the raw topic).
@@ -143,7 +151,10 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	batch := s.archive.Batch()
+	batch := sub.Batch
+	if batch == nil {
+		batch = s.archive.Batch()
+	}
 	orig, err := put(ctx, batch, sub.Original, sub.Source == tip.SourceLetter)
 	if err != nil {
 		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: original of %s: %w", ErrArchive, t.ID, err))
@@ -156,6 +167,7 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 		}
 		t.Attachments = append(t.Attachments, a)
 	}
+	t.Attachments = append(t.Attachments, sub.Stored...)
 	event, err := tip.Marshal(t)
 	if err != nil {
 		return nil, err
@@ -196,6 +208,63 @@ func put(ctx context.Context, b *archive.Batch, f File, forOCR bool) (tip.Attach
 	}
 	return tip.Attachment{Name: f.Name, MediaType: f.MediaType, Size: obj.Size, SHA256: obj.SHA256, Ref: obj.Ref}, nil
 }
+
+// Addition is what a reporter adds to their tip later.
+type Addition struct {
+	Text   string
+	Batch  *archive.Batch // holds Stored
+	Stored []tip.Attachment
+}
+
+// ErrNoTip means the manifest of the tip to amend is not in the archive.
+var ErrNoTip = errors.New("ingest: no such tip")
+
+// Amend appends an addition to an archived tip and publishes the tip again under the same
+// id, so the later stages classify and index it afresh (the index replaces it by id).
+func (s *Submitter) Amend(ctx context.Context, id string, receivedAt time.Time, add Addition) (*tip.Tip, error) {
+	// Two additions at once must not both start from the same manifest and lose one.
+	s.amending.Lock()
+	defer s.amending.Unlock()
+	key := ManifestKey(id, receivedAt)
+	raw, err := s.archive.GetRecord(ctx, key)
+	if errors.Is(err, archive.ErrNotFound) {
+		return nil, ErrNoTip
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: manifest of %s: %w", ErrArchive, id, err)
+	}
+	t, err := tip.Unmarshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: manifest of %s: %w", id, err)
+	}
+	now := s.now().UTC()
+	if text := strings.TrimSpace(add.Text); text != "" {
+		t.Text += "\n\n【" + now.In(beijing).Format("2006-01-02 15:04") + " 举报人补充】\n" + text
+	}
+	t.Attachments = append(t.Attachments, add.Stored...)
+	t.Additions = append(t.Additions, tip.Addition{At: now, Chars: len([]rune(strings.TrimSpace(add.Text))), Attachments: len(add.Stored)})
+	event, err := tip.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	batch := add.Batch
+	if batch == nil {
+		batch = s.archive.Batch()
+	}
+	if err := batch.PutRecord(key, event); err != nil {
+		return nil, s.fail(t.Source, "archive", fmt.Errorf("%w: manifest of %s: %w", ErrArchive, id, err))
+	}
+	if err := batch.Commit(); err != nil {
+		return nil, s.fail(t.Source, "archive", fmt.Errorf("%w: %s: %w", ErrArchive, id, err))
+	}
+	if err := s.pub.Write(ctx, bus.Message{Topic: s.TopicFor(t), Key: []byte(t.ID), Value: event}); err != nil {
+		return nil, s.fail(t.Source, "publish", fmt.Errorf("%w: %s: %w", ErrPublish, id, err))
+	}
+	return t, nil
+}
+
+// Additions are dated in the city's time, as the reporter and the analysts read it.
+var beijing = time.FixedZone("CST", 8*3600)
 
 func (s *Submitter) fail(src tip.Source, step string, err error) error {
 	s.metrics.IngestFailed.WithLabelValues(string(src), step).Inc()

@@ -43,6 +43,7 @@ func newRoot() *ffcli.Command {
 			classifyCommand(),
 			rulesCommand(),
 			benchCommand(),
+			keysCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

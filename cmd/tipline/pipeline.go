@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -48,6 +49,7 @@ type pipelineConfig struct {
 	Mailboxes         []email.Config
 	LettersDir        string // watched folder of scans; empty: none
 	OCRWorkers        int    // Tesseract processes at once (default: one per CPU)
+	Public            publicConfig
 
 	// onIndexed, if set, sees every batch once it is searchable (the bench uses it).
 	onIndexed func(tips []*tip.Tip, at time.Time)
@@ -221,6 +223,12 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	ready.Store(true)
 
 	submitter := ingest.NewSubmitter(arc, writer, cfg.Topics.Raw, m).WithOCR(cfg.Topics.OCR)
+	public, err := newPublicServer(cfg, submitter, arc, m, log.With("api", "public"))
+	if err != nil {
+		stopStages()
+		stages.Wait()
+		return err
+	}
 	ocrMetrics := metrics.NewOCR(reg)
 	ocrStage, err := newOCRStage(ctx, cfg, busCfg, writer, arc, ocrMetrics, log, onDead)
 	if err != nil {
@@ -269,11 +277,16 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	index.NewAPI(idx, log.With("api", "analyst")).Register(analystMux)
 	letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)
 	analystSrv := serve(lns["analyst"], analystMux, log)
-	publicMux := http.NewServeMux()
-	webform.NewAPI(submitter, arc, webform.Limits{}, m, log.With("api", "public")).Register(publicMux)
-	publicSrv := serve(lns["public"], publicMux, log)
+	publicSrv, err := servePublic(lns["public"], public.Handler(), cfg.Public, log)
+	if err != nil {
+		return err
+	}
+	publicURL := baseURL(lns["public"])
+	if cfg.Public.TLSCert != "" {
+		publicURL = "https" + strings.TrimPrefix(publicURL, "http")
+	}
 
-	started(&pipeline{publicURL: baseURL(lns["public"]), analystURL: baseURL(lns["analyst"]), opsURL: baseURL(lns["ops"])})
+	started(&pipeline{publicURL: publicURL, analystURL: baseURL(lns["analyst"]), opsURL: baseURL(lns["ops"])})
 
 	var runErr error
 	select {

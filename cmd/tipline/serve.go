@@ -37,6 +37,7 @@ func serveCommand() *ffcli.Command {
 	fs.IntVar(&cfg.OCRWorkers, "ocr-workers", 0, "Tesseract processes at once (0: one per CPU)")
 	fs.StringVar(&configPath, "config", "", "YAML file with settings beyond the flags: several mailboxes (see the README)")
 	mf.register(fs)
+	cfg.Public.register(fs)
 	lf.register(fs)
 	return &ffcli.Command{
 		Name:       "serve",
@@ -55,9 +56,9 @@ func serveCommand() *ffcli.Command {
 			}
 			return runPipeline(ctx, cfg, log, func(p *pipeline) {
 				fmt.Fprintf(os.Stdout, "tipline is running\n"+
-					"  citizens' API:  POST %s/api/v1/tips\n"+
-					"  search API:     %s/api/v1/search?q=\n"+
-					"  metrics:        %s/metrics  (health: /healthz, /readyz)\n",
+					"  report page:    %[1]s/  (API: POST %[1]s/api/v1/tips)\n"+
+					"  search API:     %[2]s/api/v1/search?q=\n"+
+					"  metrics:        %[3]s/metrics  (health: /healthz, /readyz)\n",
 					p.publicURL, p.analystURL, p.opsURL)
 			})
 		},

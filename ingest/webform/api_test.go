@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/seal"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -43,23 +45,54 @@ type fixture struct {
 	arc     *archive.Local
 	pub     *recordingPublisher
 	metrics *metrics.Metrics
+	keys    string
+	logs    *bytes.Buffer
 }
 
-func newFixture(t testing.TB) *fixture {
+// newFixture serves the public side over an archive and a recording publisher; cfg may change
+// limits and protection before the server is built.
+func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	t.Helper()
 	arc, err := archive.OpenLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { arc.Close() })
+	keys := t.TempDir()
+	if _, err := seal.Init(keys); err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := seal.LoadRecipients(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pub := &recordingPublisher{}
 	m := metrics.New(prometheus.NewRegistry(), RejectReasons())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := NewAPI(ingest.NewSubmitter(arc, pub, "tips.raw", m), arc, Limits{}, m, log)
-	mux := http.NewServeMux()
-	api.Register(mux)
-	srv := httptest.NewServer(mux)
+	logs := &bytes.Buffer{}
+	cfg := Config{Submitter: ingest.NewSubmitter(arc, pub, "tips.raw", m), Archive: arc, Sealer: sealer,
+		Metrics: m, Log: slog.New(slog.NewTextHandler(&lockedBuffer{b: logs}, nil)),
+		Protection: Protection{CSRFKey: bytes.Repeat([]byte{7}, 32), SubmitBurst: 1000, ReceiptBurst: 1000}}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, arc: arc, pub: pub, metrics: m}
+	return &fixture{srv: srv, arc: arc, pub: pub, metrics: m, keys: keys, logs: logs}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
 func (f *fixture) post(t *testing.T, contentType string, body []byte) (int, map[string]any) {
@@ -103,15 +136,33 @@ func TestSubmitArchivesPublishesAndGivesAReceipt(t *testing.T) {
 			t.Errorf("published event contains reporter data %q", secret)
 		}
 	}
-	// The original submission is archived byte for byte, and the manifest beside it.
+	// The original submission is archived without the identity, which is sealed beside it
+	// for the chosen office and the city office.
 	rc, err := f.arc.Open(context.Background(), ev.Original.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
 	orig, _ := io.ReadAll(rc)
 	rc.Close()
-	if string(orig) != body {
-		t.Errorf("archived original differs from the submission")
+	if !bytes.Contains(orig, []byte("有人约我裸聊后敲诈")) || bytes.Contains(orig, []byte("张三")) || bytes.Contains(orig, []byte("13800138000")) {
+		t.Errorf("archived original %s", orig)
+	}
+	if ev.Reporter.Sealed == "" || !slices.Equal(ev.Reporter.SealedFor, []tip.Office{tip.Liunan, tip.City}) {
+		t.Fatalf("reporter %+v", ev.Reporter)
+	}
+	sealed, err := f.arc.GetRecord(context.Background(), ev.Reporter.Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for office, opens := range map[tip.Office]bool{tip.Liunan: true, tip.City: true, tip.Yufeng: false} {
+		o, err := seal.LoadKey(f.keys, office)
+		if err != nil {
+			t.Fatal(err)
+		}
+		who, err := o.Open(sealed)
+		if opens != (err == nil) || opens && (who.Name != "张三" || who.Phone != "13800138000") {
+			t.Errorf("%s opened %+v, %v", office, who, err)
+		}
 	}
 	if _, err := f.arc.GetRecord(context.Background(), ingest.ManifestKey(id, ev.ReceivedAt)); err != nil {
 		t.Errorf("manifest: %v", err)
@@ -168,6 +219,8 @@ func TestBadSubmissionsAreRefusedAndNothingIsKept(t *testing.T) {
 		{"anonymous with identity", "application/json", `{"text":"x","anonymous":true,"reporter":{"name":"李四"}}`, 400, "field", "匿名"},
 		{"real name without phone", "application/json", `{"text":"x","anonymous":false,"reporter":{"name":"李四"}}`, 400, "field", "联系电话"},
 		{"not JSON at all", "text/plain", `text=hello`, 415, "media_type", "application/json"},
+		{"unknown category", "application/json", `{"text":"x","category_hint":"murder"}`, 400, "field", "类别"},
+		{"list too long", "application/json", `{"text":"x","phones":[` + strings.Repeat(`"1",`, 50) + `"1"]}`, 400, "field", "phones"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

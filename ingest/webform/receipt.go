@@ -3,7 +3,6 @@ package webform
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 
 	"github.com/tipline/tipline/internal/archive"
 )
@@ -69,25 +70,38 @@ func parseReceipt(s string) (string, bool) {
 type receiptRecord struct {
 	TipID      string    `json:"tip_id"`
 	ReceivedAt time.Time `json:"received_at"`
-	Verifier   string    `json:"verifier"` // sha256 of the whole code
+	// Verifier is argon2id of the whole code with Salt and the cost below, so that whoever
+	// copies the archive still cannot turn records back into receipts quickly.
+	Verifier string     `json:"verifier"`
+	Salt     string     `json:"salt"`
+	Cost     argon2Cost `json:"cost"`
+}
+
+type argon2Cost struct {
+	Time    uint32 `json:"t"`
+	Memory  uint32 `json:"m"` // KiB
+	Threads uint8  `json:"p"`
+}
+
+// receiptCost is about 1.5 ms of one core (BenchmarkVerifier): the code's 100 random bits
+// already make guessing hopeless, so the hash guards stolen records, and a dearer one would
+// eat the CPU the form needs at hundreds of submissions a second. Records keep their cost,
+// so it can be raised later without invalidating old receipts.
+var receiptCost = argon2Cost{Time: 1, Memory: 2 << 10, Threads: 1}
+
+func (c argon2Cost) verifier(code string, salt []byte) string {
+	return hex.EncodeToString(argon2.IDKey([]byte(code), salt, c.Time, c.Memory, c.Threads, 32))
 }
 
 func receiptKey(code string) string { return "receipts/" + code[:lookupSymbols] + ".json" }
-
-// The code carries 100 random bits, so a fast hash is enough: guessing is hopeless whatever the
-// hash costs, and a slow one would cap how many tips the form can take per second.
-func verifier(code string) string {
-	sum := sha256.Sum256([]byte(code))
-	return hex.EncodeToString(sum[:])
-}
 
 // Records reads small named records.
 type Records interface {
 	GetRecord(ctx context.Context, key string) ([]byte, error)
 }
 
-// newReceipt makes a code whose record name is not taken yet, and the record to store for it
-// with the tip.
+// issueReceipt makes a code whose record name is not taken yet, and the record to store for
+// it with the tip.
 func issueReceipt(ctx context.Context, rs Records, tipID string, at time.Time) (code, key string, record []byte, err error) {
 	for {
 		code = newReceipt()
@@ -99,26 +113,39 @@ func issueReceipt(ctx context.Context, rs Records, tipID string, at time.Time) (
 		if !errors.Is(err, archive.ErrNotFound) {
 			return "", "", nil, fmt.Errorf("webform: receipt: %w", err)
 		}
-		record, err = json.Marshal(receiptRecord{TipID: tipID, ReceivedAt: at, Verifier: verifier(code)})
+		salt := make([]byte, 16)
+		_, _ = rand.Read(salt)
+		record, err = json.Marshal(receiptRecord{TipID: tipID, ReceivedAt: at,
+			Verifier: receiptCost.verifier(code, salt), Salt: hex.EncodeToString(salt), Cost: receiptCost})
 		return code, key, record, err
 	}
 }
 
 var errNoReceipt = errors.New("webform: no such receipt")
 
+// decoy stands in for a missing record, so that an unknown receipt costs the same hash as a
+// wrong one and the two cannot be told apart by timing.
+var decoy = receiptRecord{Salt: "00000000000000000000000000000000", Cost: receiptCost}
+
 func lookupReceipt(ctx context.Context, rs Records, code string) (*receiptRecord, error) {
+	r := decoy
+	found := false
 	b, err := rs.GetRecord(ctx, receiptKey(code))
-	if errors.Is(err, archive.ErrNotFound) {
-		return nil, errNoReceipt
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("webform: receipt record: %w", err)
+		}
+		found = true
+	case !errors.Is(err, archive.ErrNotFound):
 		return nil, fmt.Errorf("webform: receipt: %w", err)
 	}
-	var r receiptRecord
-	if err := json.Unmarshal(b, &r); err != nil {
+	salt, err := hex.DecodeString(r.Salt)
+	if err != nil {
 		return nil, fmt.Errorf("webform: receipt record: %w", err)
 	}
-	if subtle.ConstantTimeCompare([]byte(r.Verifier), []byte(verifier(code))) != 1 {
+	got := r.Cost.verifier(code, salt)
+	if subtle.ConstantTimeCompare([]byte(r.Verifier), []byte(got)) != 1 || !found {
 		return nil, errNoReceipt
 	}
 	return &r, nil

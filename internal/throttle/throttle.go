@@ -92,6 +92,12 @@ func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 	return peer.String()
 }
 
+// ViaTrustedProxy reports whether the request's peer is one of the trusted proxies, whose
+// X-Forwarded-* headers may be believed.
+func ViaTrustedProxy(r *http.Request, trusted []netip.Prefix) bool {
+	return isTrusted(peerAddr(r.RemoteAddr), trusted)
+}
+
 func peerAddr(remote string) netip.Addr {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
