@@ -23,6 +23,8 @@ fuzz:
 	go test ./classify -run '^$$' -fuzz '^FuzzMatcherAgreesWithStringsIndex$$' -fuzztime 20s
 	go test ./ingest/webform -run '^$$' -fuzz '^FuzzSubmit$$' -fuzztime 20s
 	go test ./ingest/webform -run '^$$' -fuzz '^FuzzParseReceipt$$' -fuzztime 20s
+	go test ./ingest/webform -run '^$$' -fuzz '^FuzzSniff$$' -fuzztime 20s
+	go test ./internal/scrub -run '^$$' -fuzz '^FuzzImage$$' -fuzztime 20s
 	go test ./internal/tip -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime 20s
 	go test ./ingest/letter -run '^$$' -fuzz '^FuzzInspect$$' -fuzztime 20s
 	go test ./ingest/letter -run '^$$' -fuzz '^FuzzParseTSV$$' -fuzztime 20s
