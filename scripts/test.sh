@@ -18,6 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 scripts/ocr-deps.sh
+scripts/browser-deps.sh
 scripts/kafka.sh start
 scripts/dovecot.sh start
 

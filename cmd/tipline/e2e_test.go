@@ -64,7 +64,7 @@ type instance struct {
 	done                 chan error
 }
 
-var urlLine = regexp.MustCompile(`(http://\S+)`)
+var urlLine = regexp.MustCompile(`(https?://\S+)`)
 
 // start runs tipline serve on free loopback ports with extra flags, and waits until /readyz
 // says ready.

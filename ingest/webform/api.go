@@ -57,6 +57,14 @@ func (s *Server) apiParts(w http.ResponseWriter, r *http.Request, up *upload, in
 }
 
 func (s *Server) apiRefuse(w http.ResponseWriter, rej *rejection) {
-	s.metrics.IngestRejected.WithLabelValues(string(tip.SourceWeb), rej.reason).Inc()
+	s.countRefusal(rej)
 	writeJSON(w, rej.status, map[string]string{"error": rej.msg, "code": rej.reason})
+}
+
+func (s *Server) countRefusal(rej *rejection) {
+	if rej.reason == reasonUnavailable {
+		s.metrics.IngestFailed.WithLabelValues(string(tip.SourceWeb), "archive").Inc()
+		return
+	}
+	s.metrics.IngestRejected.WithLabelValues(string(tip.SourceWeb), rej.reason).Inc()
 }

@@ -152,7 +152,7 @@ func (s *Server) storeFile(ctx context.Context, b *archive.Batch, p io.Reader, f
 			return tip.Attachment{}, s.readProblem(err)
 		}
 		s.log.Error("upload not stored", "err", err)
-		return tip.Attachment{}, reject(http.StatusServiceUnavailable, "unavailable", unavailable)
+		return tip.Attachment{}, reject(http.StatusServiceUnavailable, reasonUnavailable, unavailable)
 	}
 	a := tip.Attachment{Name: name, MediaType: mt, Size: obj.Size, SHA256: obj.SHA256, Ref: obj.Ref}
 	if k == kindImage && scrub.Supported(mt) {
@@ -162,7 +162,7 @@ func (s *Server) storeFile(ctx context.Context, b *archive.Batch, p io.Reader, f
 		}
 		if err != nil {
 			s.log.Error("clean copy not stored", "err", err)
-			return tip.Attachment{}, reject(http.StatusServiceUnavailable, "unavailable", unavailable)
+			return tip.Attachment{}, reject(http.StatusServiceUnavailable, reasonUnavailable, unavailable)
 		}
 		clean.Name = name
 		a.Clean = &clean

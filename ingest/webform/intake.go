@@ -32,12 +32,15 @@ const (
 	reasonForgery   = "csrf"
 	reasonRate      = "rate_limited"
 	reasonAborted   = "aborted"
+	reasonNotFound  = "not_found" // an addition for a receipt that leads nowhere
+	// reasonUnavailable is our failure, not the citizen's: counted as an ingest failure.
+	reasonUnavailable = "unavailable"
 )
 
 // RejectReasons lists every reason a submission is refused, for metrics.
 func RejectReasons() []string {
 	return []string{reasonMediaType, reasonTooLarge, reasonEncoding, reasonJSON, reasonField, reasonNoText,
-		reasonFileType, reasonForgery, reasonRate, reasonAborted}
+		reasonFileType, reasonForgery, reasonRate, reasonAborted, reasonNotFound}
 }
 
 // request holds the fields of a submission (DESIGN.md), from JSON or from the report page.

@@ -113,7 +113,7 @@ func (s *Server) reportSubmit(w http.ResponseWriter, r *http.Request) {
 // refusePage counts a refusal, reads the rest of the body so the browser shows the answer
 // instead of a reset connection, and shows the page that says what to fix.
 func (s *Server) refusePage(w http.ResponseWriter, r *http.Request, rej *rejection, show func()) {
-	s.metrics.IngestRejected.WithLabelValues(string(tip.SourceWeb), rej.reason).Inc()
+	s.countRefusal(rej)
 	_, _ = io.Copy(io.Discard, r.Body) // bounded by the upload limit
 	if rej == errForged {
 		s.render(w, rej.status, "message.html", messagePage{Title: "请重新打开页面", Message: rej.msg})
@@ -203,13 +203,13 @@ func (s *Server) additionSubmit(w http.ResponseWriter, r *http.Request) {
 		if rej == nil && name == "receipt" {
 			var err error
 			if st, err = s.lookup(r.Context(), v); err != nil {
-				return reject(http.StatusNotFound, "not_found", unknownReceipt)
+				return reject(http.StatusNotFound, reasonNotFound, unknownReceipt)
 			}
 		}
 		return rej
 	})
 	if rej == nil && st == nil {
-		rej = reject(http.StatusNotFound, "not_found", unknownReceipt)
+		rej = reject(http.StatusNotFound, reasonNotFound, unknownReceipt)
 	}
 	if rej == nil {
 		st, rej = s.addition(r, values["receipt"], values["text"], up)

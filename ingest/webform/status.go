@@ -132,14 +132,14 @@ func (s *Server) addition(r *http.Request, receipt, text string, up *upload) (*r
 	}
 	st, err := s.lookup(r.Context(), receipt)
 	if errors.Is(err, errUnknownReceipt) {
-		return nil, reject(http.StatusNotFound, "not_found", unknownReceipt)
+		return nil, reject(http.StatusNotFound, reasonNotFound, unknownReceipt)
 	}
 	if err == nil {
 		_, err = s.sub.Amend(r.Context(), st.record.TipID, st.record.ReceivedAt, ingest.Addition{Text: text, Batch: up.batch, Stored: up.files})
 	}
 	if err != nil {
 		s.log.Error("addition not taken in", "err", err)
-		return nil, reject(http.StatusServiceUnavailable, "unavailable", unavailable)
+		return nil, reject(http.StatusServiceUnavailable, reasonUnavailable, unavailable)
 	}
 	s.log.Info("web tip addition received", s.logAttrs(r, "id", st.record.TipID, "files", len(up.files))...)
 	return st, nil
