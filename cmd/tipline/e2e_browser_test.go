@@ -186,7 +186,7 @@ func TestCitizenReportsInTheBrowser(t *testing.T) {
 		t.Errorf("only %d messages on Kafka", onKafka)
 	}
 	// Not in the logs.
-	assertAbsent(t, "the logs", []byte(inst.stderr.String()), secrets)
+	assertAbsent(t, "the logs", []byte(inst.logs()), secrets)
 
 	// Nor anywhere in the data folder: index, archive records and blobs. Only the sealed copy
 	// holds the identity, and only 鱼峰's and the city's keys open it.

@@ -64,6 +64,9 @@ type instance struct {
 	done                 chan error
 }
 
+// logs is what the instance has written to stderr so far, safe to read while it runs.
+func (in *instance) logs() string { return in.cmd.Stderr.(*lockedWriter).String() }
+
 var urlLine = regexp.MustCompile(`(https?://\S+)`)
 
 // start runs tipline serve on free loopback ports with extra flags, and waits until /readyz
