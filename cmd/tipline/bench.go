@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"runtime/pprof"
@@ -34,9 +35,11 @@ func benchCommand() *ffcli.Command {
 	fs.Float64Var(&b.rate, "rate", 100, "offered rate (tips/s) in the latency phase")
 	fs.DurationVar(&b.duration, "duration", 20*time.Second, "length of the latency phase")
 	fs.IntVar(&b.size, "size", 1024, "bytes of Chinese text per tip")
+	fs.IntVar(&b.attachKB, "attachment-kb", 0, "attach a recording of this many KiB to each tip (multipart), unique per tip; 0: JSON tips without files")
 	fs.IntVar(&b.partitions, "partitions", 0, "partitions of the topics, as tipline serve --partitions")
 	fs.StringVar(&b.dataDir, "data-dir", "", "data folder (default: a temporary folder, removed afterwards)")
 	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fs.StringVar(&b.memProfile, "memprofile", "", "write an allocation profile of the run to this file")
 	fs.StringVar(&b.imapAddr, "imap-addr", "", "IMAP server (host:port, no TLS) to measure e-mail ingestion instead; its INBOX is emptied first")
 	fs.StringVar(&b.imapUser, "imap-user", "", "IMAP user for --imap-addr (password: TIPLINE_IMAP_PASSWORD)")
 	fs.IntVar(&b.messages, "messages", 500, "messages delivered for the e-mail throughput phase")
@@ -69,9 +72,11 @@ type benchConfig struct {
 	rate        float64
 	duration    time.Duration
 	size        int
+	attachKB    int
 	partitions  int
 	dataDir     string
 	cpuProfile  string
+	memProfile  string
 	imapAddr    string
 	imapUser    string
 	messages    int
@@ -145,6 +150,14 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if b.memProfile != "" {
+		defer func() {
+			if f, err := os.Create(b.memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	dir := b.dataDir
 	if dir == "" {
 		var err error
@@ -170,10 +183,15 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 	if len(b.kafka) > 0 {
 		broker = "Apache Kafka at " + strings.Join(b.kafka, ",")
 	}
-	fmt.Fprintf(out, "tipline bench: %s; %d-byte Chinese tips\n", broker, b.size)
+	fmt.Fprintf(out, "tipline bench: %s; %d-byte Chinese tips", broker, b.size)
+	if b.attachKB > 0 {
+		fmt.Fprintf(out, ", each with a %d KiB recording (multipart)", b.attachKB)
+	}
+	fmt.Fprintln(out)
+	body := tipBody(b.size, b.attachKB)
 
 	// Warm up: the consumer groups join and the first batches settle.
-	warm, err := submitN(ctx, client, p.publicURL, b.size, 50, 8, nil)
+	warm, err := submitN(ctx, client, p.publicURL, body, 50, 8, nil)
 	if err != nil {
 		return err
 	}
@@ -184,9 +202,10 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 	// Phase 1: throughput, repeated; this machine's disk makes single runs vary by ±15%.
 	var ingestRates, e2eRates []float64
 	var acks []time.Duration
+	var runP99 []string
 	for range max(b.runs, 1) {
 		t0 := time.Now()
-		res, err := submitN(ctx, client, p.publicURL, b.size, b.tips, b.concurrency, nil)
+		res, err := submitN(ctx, client, p.publicURL, body, b.tips, b.concurrency, nil)
 		if err != nil {
 			return err
 		}
@@ -198,11 +217,12 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 		ingestRates = append(ingestRates, float64(b.tips)/acked.Sub(t0).Seconds())
 		e2eRates = append(e2eRates, float64(b.tips)/last.Sub(t0).Seconds())
 		acks = append(acks, res.ack...)
+		runP99 = append(runP99, pct(res.ack, 99))
 	}
 
 	// Phase 2: latency at a fixed offered rate.
 	n := int(b.rate * b.duration.Seconds())
-	lat, err := submitN(ctx, client, p.publicURL, b.size, n, 0, &b.rate)
+	lat, err := submitN(ctx, client, p.publicURL, body, n, 0, &b.rate)
 	if err != nil {
 		return err
 	}
@@ -220,7 +240,7 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 	fmt.Fprintf(w, "phase 1: %d runs of %d tips, %d submitters\t\n", len(e2eRates), b.tips, b.concurrency)
 	fmt.Fprintf(w, "  ingest throughput (201 received), median\t%.0f tips/s\t(runs: %s)\n", median(ingestRates), joinFloats(ingestRates, "%.0f"))
 	fmt.Fprintf(w, "  end-to-end throughput (searchable), median\t%.0f tips/s\t(runs: %s)\n", median(e2eRates), joinFloats(e2eRates, "%.0f"))
-	fmt.Fprintf(w, "  submit→201 p50 / p99\t%s / %s\n", pct(acks, 50), pct(acks, 99))
+	fmt.Fprintf(w, "  submit→201 p50 / p99, all runs\t%s / %s\t(p99 by run: %s)\n", pct(acks, 50), pct(acks, 99), strings.Join(runP99, ", "))
 	fmt.Fprintf(w, "phase 2: %.0f tips/s offered for %s (%d tips)\t\n", b.rate, b.duration, n)
 	fmt.Fprintf(w, "  submit→201 p50 / p99\t%s / %s\n", pct(lat.ack, 50), pct(lat.ack, 99))
 	fmt.Fprintf(w, "  submit→searchable p50 / p90 / p99 / max\t%s / %s / %s / %s\n", pct(e2e, 50), pct(e2e, 90), pct(e2e, 99), pct(e2e, 100))
@@ -240,7 +260,9 @@ func (b benchConfig) pipelineConfig(dir string, tr *tracker) pipelineConfig {
 	}
 	return pipelineConfig{DataDir: dir, Kafka: b.kafka, PublicAddr: "127.0.0.1:0", AnalystAddr: "127.0.0.1:0",
 		OpsAddr: "127.0.0.1:0", Topics: topics, Partitions: b.partitions, ReplicationFactor: 1, GroupPrefix: run,
-		ShutdownGrace: 30 * time.Second, onIndexed: tr.observe}
+		ShutdownGrace: 30 * time.Second, onIndexed: tr.observe,
+		// Every submitter is 127.0.0.1 here: the per-address limits would measure themselves.
+		Public: publicConfig{SubmitEvery: time.Nanosecond, SubmitBurst: 1 << 30, ReceiptEvery: time.Nanosecond, ReceiptBurst: 1 << 30}}
 }
 
 type submitResult struct {
@@ -249,15 +271,43 @@ type submitResult struct {
 	ack  []time.Duration // submit→201 of each
 }
 
+// tipBody returns the request of the i-th tip: JSON, or multipart with a recording attached
+// whose bytes differ from every other tip's (the archive would keep one copy of equal files).
+func tipBody(size, attachKB int) func(i int) (contentType string, body []byte) {
+	if attachKB == 0 {
+		return func(i int) (string, []byte) {
+			body, _ := json.Marshal(map[string]any{"text": benchText(i, size), "anonymous": true})
+			return "application/json", body
+		}
+	}
+	audio := make([]byte, attachKB<<10)
+	copy(audio, "ID3\x03\x00\x00\x00\x00\x00\x0a")
+	for j := 10; j+4 <= len(audio); j += 4 {
+		copy(audio[j:], []byte{0xFF, 0xFB, 0x90, byte(j)})
+	}
+	return func(i int) (string, []byte) {
+		buf := bytes.NewBuffer(make([]byte, 0, len(audio)+size+1024))
+		mw := multipart.NewWriter(buf)
+		meta, _ := json.Marshal(map[string]any{"text": benchText(i, size), "anonymous": true})
+		w, _ := mw.CreateFormField("tip")
+		w.Write(meta)
+		w, _ = mw.CreateFormFile("files", fmt.Sprintf("录音%d.mp3", i))
+		w.Write(audio[:len(audio)-16])
+		fmt.Fprintf(w, "%016d", i)
+		mw.Close()
+		return mw.FormDataContentType(), buf.Bytes()
+	}
+}
+
 // submitN submits n tips, either with a fixed number of workers (rate nil) or at a fixed rate.
-func submitN(ctx context.Context, client *http.Client, base string, size, n, workers int, rate *float64) (submitResult, error) {
+func submitN(ctx context.Context, client *http.Client, base string, tipBody func(int) (string, []byte), n, workers int, rate *float64) (submitResult, error) {
 	var mu sync.Mutex
 	var res submitResult
 	var firstErr error
 	one := func(i int) {
-		body, _ := json.Marshal(map[string]any{"text": benchText(i, size), "anonymous": true})
+		contentType, body := tipBody(i)
 		sent := time.Now()
-		id, err := post(ctx, client, base, body)
+		id, err := post(ctx, client, base, contentType, body)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
@@ -300,12 +350,12 @@ func submitN(ctx context.Context, client *http.Client, base string, size, n, wor
 	return res, nil
 }
 
-func post(ctx context.Context, client *http.Client, base string, body []byte) (string, error) {
+func post(ctx context.Context, client *http.Client, base, contentType string, body []byte) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/tips", bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	resp, err := client.Do(req)
 	if err != nil {
 		return "", err
@@ -316,6 +366,7 @@ func post(ctx context.Context, client *http.Client, base string, body []byte) (s
 		Error string `json:"error"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&out)
+	_, _ = io.Copy(io.Discard, resp.Body) // to the end, so the connection is reused
 	if resp.StatusCode != http.StatusCreated {
 		return "", fmt.Errorf("status %d: %s", resp.StatusCode, out.Error)
 	}

@@ -278,4 +278,3 @@ func allMessages(t *testing.T, brokers, topic string) []kafka.Message {
 	}
 	return out
 }
-

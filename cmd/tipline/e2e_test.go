@@ -74,7 +74,9 @@ var urlLine = regexp.MustCompile(`(https?://\S+)`)
 func start(t *testing.T, dataDir string, extra ...string) *instance {
 	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--public-addr", "127.0.0.1:0",
-		"--analyst-addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0", "--shutdown-grace", "10s"}, extra...)
+		"--analyst-addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0", "--shutdown-grace", "10s",
+		// Every test client is 127.0.0.1: the per-address limits have tests of their own.
+		"--public-submit-every", "1ns", "--public-submit-burst", "1000000000"}, extra...)
 	cmd := exec.Command(binary(t), args...)
 	// Flags decide, not the caller's environment; the IMAP password of the test Dovecot is the
 	// one secret passed by environment, as an operator would.

@@ -137,7 +137,9 @@ func servePublic(ln net.Listener, h http.Handler, p publicConfig, log *slog.Logg
 // net/http names the peer in some error lines ("TLS handshake error from 1.2.3.4:5678").
 var addrPattern = regexp.MustCompile(`\[[0-9A-Fa-f:.%a-z]+\](:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b`)
 
-type redactAddrs struct{ w interface{ Write([]byte) (int, error) } }
+type redactAddrs struct {
+	w interface{ Write([]byte) (int, error) }
+}
 
 func (r redactAddrs) Write(p []byte) (int, error) {
 	if _, err := r.w.Write(addrPattern.ReplaceAll(p, []byte("[client]"))); err != nil {

@@ -87,7 +87,7 @@ type argon2Cost struct {
 // already make guessing hopeless, so the hash guards stolen records, and a dearer one would
 // eat the CPU the form needs at hundreds of submissions a second. Records keep their cost,
 // so it can be raised later without invalidating old receipts.
-var receiptCost = argon2Cost{Time: 1, Memory: 2 << 10, Threads: 1}
+var receiptCost = argon2Cost{Time: 1, Memory: 1 << 9, Threads: 1}
 
 func (c argon2Cost) verifier(code string, salt []byte) string {
 	return hex.EncodeToString(argon2.IDKey([]byte(code), salt, c.Time, c.Memory, c.Threads, 32))

@@ -23,6 +23,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -56,7 +57,12 @@ type Local struct {
 
 // OpenLocal opens (creating if needed) an archive rooted at dir.
 func OpenLocal(dir string) (*Local, error) {
-	for _, sub := range []string{"blobs", "tmp"} {
+	// Every blob folder exists from the start, so storing a blob creates one file and no folder.
+	subs := []string{"tmp"}
+	for i := range 256 {
+		subs = append(subs, filepath.Join("blobs", fmt.Sprintf("%02x", i)))
+	}
+	for _, sub := range subs {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("archive: open %s: %w", dir, err)
 		}
@@ -66,7 +72,10 @@ func OpenLocal(dir string) (*Local, error) {
 	for _, t := range tmps {
 		_ = os.Remove(t)
 	}
-	db, err := bolt.Open(filepath.Join(dir, "archive.db"), 0o600, &bolt.Options{Timeout: 10 * time.Second})
+	// A large initial map spares the stalls of remapping as the file grows (a remap blocks every
+	// reader and writer); the freelist is rebuilt at open instead of written at every commit.
+	db, err := bolt.Open(filepath.Join(dir, "archive.db"), 0o600, &bolt.Options{Timeout: 10 * time.Second,
+		InitialMmapSize: 1 << 30, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("archive: open %s: %w", dir, err)
 	}
@@ -135,23 +144,29 @@ func (l *Local) Batch() *Batch {
 
 // Put stores a blob; it is durable once Commit returned nil.
 func (b *Batch) Put(ctx context.Context, r io.Reader) (Object, error) {
-	h := sha256.New()
-	var head bytes.Buffer
-	n, err := io.Copy(io.MultiWriter(&head, h), io.LimitReader(readerWithContext{ctx, r}, InlineLimit+1))
-	if err != nil {
+	bufp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bufp)
+	head := (*bufp)[:InlineLimit+1]
+	n, err := io.ReadFull(readerWithContext{ctx, r}, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return Object{}, fmt.Errorf("archive: put: %w", err)
 	}
 	if n <= InlineLimit {
-		sum := hex.EncodeToString(h.Sum(nil))
-		b.blobs[sum] = head.Bytes()
-		return Object{SHA256: sum, Size: n, Ref: Ref(sum)}, nil
+		sum := sha256.Sum256(head[:n])
+		hexSum := hex.EncodeToString(sum[:])
+		b.blobs[hexSum] = bytes.Clone(head[:n])
+		return Object{SHA256: hexSum, Size: int64(n), Ref: Ref(hexSum)}, nil
 	}
-	obj, err := b.l.writeFile(io.MultiReader(&head, readerWithContext{ctx, r}))
+	obj, err := b.l.writeFile(io.MultiReader(bytes.NewReader(head[:n]), readerWithContext{ctx, r}))
 	if err == nil {
 		b.files = true
 	}
 	return obj, err
 }
+
+// copyBuffers are reused between writes: uploads arrive by the hundred a second, and a fresh
+// 64 KiB buffer for each would keep the garbage collector busy.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, InlineLimit+1); return &b }}
 
 // PutFile stores a blob as a file of its own whatever its size, for bytes that another process
 // reads through Files (scans and images waiting for the OCR stage); durable once Commit returned nil.
@@ -212,9 +227,16 @@ func (l *Local) writeFile(r io.Reader) (Object, error) {
 		return Object{}, fmt.Errorf("archive: put: %w", err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // no-op once renamed
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.Remove(tmp)
+		}
+	}()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), r)
+	bufp := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), r, *bufp)
+	copyBuffers.Put(bufp)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -227,12 +249,13 @@ func (l *Local) writeFile(r io.Reader) (Object, error) {
 	if _, err := os.Stat(final); err == nil {
 		return obj, nil // already stored
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return Object{}, fmt.Errorf("archive: put %s: %w", sum, err)
+	if _, err := os.Stat(l.blobs.legacyPath(sum)); err == nil {
+		return obj, nil
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		return Object{}, fmt.Errorf("archive: put %s: %w", sum, err)
 	}
+	renamed = true
 	return obj, nil
 }
 
@@ -275,6 +298,9 @@ func (f *Files) Open(_ context.Context, sha string) (io.ReadCloser, error) {
 	}
 	r, err := os.Open(f.blobPath(sha))
 	if errors.Is(err, fs.ErrNotExist) {
+		r, err = os.Open(f.legacyPath(sha))
+	}
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("archive: open %s: %w", sha, ErrNotFound)
 	}
 	if err != nil {
@@ -293,6 +319,12 @@ func (f *Files) Check() error {
 }
 
 func (f *Files) blobPath(sha string) string {
+	return filepath.Join(f.root, "blobs", sha[:2], sha)
+}
+
+// legacyPath is where archives written before 2026-11-28 keep a blob: two folder levels, which
+// cost a new folder for almost every blob stored.
+func (f *Files) legacyPath(sha string) string {
 	return filepath.Join(f.root, "blobs", sha[:2], sha[2:4], sha)
 }
 

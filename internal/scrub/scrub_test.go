@@ -39,10 +39,10 @@ func jpegWithMetadata(t *testing.T) []byte {
 	}
 	var out bytes.Buffer
 	out.Write(plain.Bytes()[:2])
-	out.Write(seg(0xE1, "Exif\x00\x00"+secret))                 // EXIF
+	out.Write(seg(0xE1, "Exif\x00\x00"+secret))                     // EXIF
 	out.Write(seg(0xE1, "http://ns.adobe.com/xap/1.0/\x00"+secret)) // XMP
-	out.Write(seg(0xED, "Photoshop 3.0\x00"+secret))               // IPTC
-	out.Write(seg(0xFE, secret))                                   // comment
+	out.Write(seg(0xED, "Photoshop 3.0\x00"+secret))                // IPTC
+	out.Write(seg(0xFE, secret))                                    // comment
 	out.Write(plain.Bytes()[2:])
 	out.WriteString("MotionPhoto trailer " + secret) // after EOI
 	return out.Bytes()
