@@ -34,6 +34,7 @@ func benchCommand() *ffcli.Command {
 	fs.IntVar(&b.runs, "runs", 3, "repetitions of the throughput phase; the median is reported")
 	fs.Float64Var(&b.rate, "rate", 100, "offered rate (tips/s) in the latency phase")
 	fs.DurationVar(&b.duration, "duration", 20*time.Second, "length of the latency phase")
+	fs.IntVar(&b.rateClients, "rate-clients", 0, "clients that share the latency phase's --rate, each sending its next tip on schedule or, when late, as soon as its last one was answered (latency counted from the scheduled time); 0: a new request for every tip")
 	fs.IntVar(&b.size, "size", 1024, "bytes of Chinese text per tip")
 	fs.IntVar(&b.attachKB, "attachment-kb", 0, "attach a recording of this many KiB to each tip (multipart), unique per tip; 0: JSON tips without files")
 	fs.IntVar(&b.partitions, "partitions", 0, "partitions of the topics, as tipline serve --partitions")
@@ -70,6 +71,7 @@ type benchConfig struct {
 	runs        int
 	concurrency int
 	rate        float64
+	rateClients int
 	duration    time.Duration
 	size        int
 	attachKB    int
@@ -222,7 +224,7 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 
 	// Phase 2: latency at a fixed offered rate.
 	n := int(b.rate * b.duration.Seconds())
-	lat, err := submitN(ctx, client, p.publicURL, body, n, 0, &b.rate)
+	lat, err := submitN(ctx, client, p.publicURL, body, n, b.rateClients, &b.rate)
 	if err != nil {
 		return err
 	}
@@ -241,7 +243,11 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 	fmt.Fprintf(w, "  ingest throughput (201 received), median\t%.0f tips/s\t(runs: %s)\n", median(ingestRates), joinFloats(ingestRates, "%.0f"))
 	fmt.Fprintf(w, "  end-to-end throughput (searchable), median\t%.0f tips/s\t(runs: %s)\n", median(e2eRates), joinFloats(e2eRates, "%.0f"))
 	fmt.Fprintf(w, "  submit→201 p50 / p99, all runs\t%s / %s\t(p99 by run: %s)\n", pct(acks, 50), pct(acks, 99), strings.Join(runP99, ", "))
-	fmt.Fprintf(w, "phase 2: %.0f tips/s offered for %s (%d tips)\t\n", b.rate, b.duration, n)
+	clients := "a request per tip"
+	if b.rateClients > 0 {
+		clients = fmt.Sprintf("%d clients", b.rateClients)
+	}
+	fmt.Fprintf(w, "phase 2: %.0f tips/s offered for %s (%d tips, %s)\t\n", b.rate, b.duration, n, clients)
 	fmt.Fprintf(w, "  submit→201 p50 / p99\t%s / %s\n", pct(lat.ack, 50), pct(lat.ack, 99))
 	fmt.Fprintf(w, "  submit→searchable p50 / p90 / p99 / max\t%s / %s / %s / %s\n", pct(e2e, 50), pct(e2e, 90), pct(e2e, 99), pct(e2e, 100))
 	if err := w.Flush(); err != nil {
@@ -304,9 +310,14 @@ func submitN(ctx context.Context, client *http.Client, base string, tipBody func
 	var mu sync.Mutex
 	var res submitResult
 	var firstErr error
-	one := func(i int) {
+	// one sends tip i; its latency counts from due (the scheduled time, when paced), so a
+	// client held up by a slow answer does not hide the delay it causes (coordinated omission).
+	one := func(i int, due time.Time) {
 		contentType, body := tipBody(i)
 		sent := time.Now()
+		if due.IsZero() || due.After(sent) {
+			due = sent
+		}
 		id, err := post(ctx, client, base, contentType, body)
 		mu.Lock()
 		defer mu.Unlock()
@@ -317,16 +328,17 @@ func submitN(ctx context.Context, client *http.Client, base string, tipBody func
 			return
 		}
 		res.ids = append(res.ids, id)
-		res.sent = append(res.sent, sent)
-		res.ack = append(res.ack, time.Since(sent))
+		res.sent = append(res.sent, due)
+		res.ack = append(res.ack, time.Since(due))
 	}
 	var wg sync.WaitGroup
-	if rate == nil {
+	switch {
+	case rate == nil:
 		jobs := make(chan int)
 		for range workers {
 			wg.Go(func() {
 				for i := range jobs {
-					one(i)
+					one(i, time.Time{})
 				}
 			})
 		}
@@ -334,13 +346,26 @@ func submitN(ctx context.Context, client *http.Client, base string, tipBody func
 			jobs <- i
 		}
 		close(jobs)
-	} else {
+	case workers > 0:
+		interval := time.Duration(float64(time.Second) / *rate)
+		start := time.Now()
+		for k := range workers {
+			wg.Go(func() {
+				for i := k; i < n; i += workers {
+					due := start.Add(time.Duration(i) * interval)
+					time.Sleep(time.Until(due))
+					one(i, due)
+				}
+			})
+		}
+	default:
 		interval := time.Duration(float64(time.Second) / *rate)
 		start := time.Now()
 		for i := range n {
 			// Scheduled from the start, not from the previous send, so the offered rate holds.
-			time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
-			wg.Go(func() { one(i) })
+			due := start.Add(time.Duration(i) * interval)
+			time.Sleep(time.Until(due))
+			wg.Go(func() { one(i, due) })
 		}
 	}
 	wg.Wait()

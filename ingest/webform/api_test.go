@@ -310,3 +310,12 @@ func FuzzSubmit(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkReceiptVerifier is the cost of the receipt's slow hash, paid once per submission
+// and once per look-up.
+func BenchmarkReceiptVerifier(b *testing.B) {
+	salt := make([]byte, 16)
+	for b.Loop() {
+		receiptCost.verifier("ABCDEFGHJKMNPQRSTVWX", salt)
+	}
+}

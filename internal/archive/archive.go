@@ -72,10 +72,10 @@ func OpenLocal(dir string) (*Local, error) {
 	for _, t := range tmps {
 		_ = os.Remove(t)
 	}
-	// A large initial map spares the stalls of remapping as the file grows (a remap blocks every
-	// reader and writer); the freelist is rebuilt at open instead of written at every commit.
+	// The freelist is rebuilt at open instead of written at every commit. (A large initial map,
+	// tried to spare remapping stalls, made every commit slower: 1,250 → 860 tips/s end to end.)
 	db, err := bolt.Open(filepath.Join(dir, "archive.db"), 0o600, &bolt.Options{Timeout: 10 * time.Second,
-		InitialMmapSize: 1 << 30, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("archive: open %s: %w", dir, err)
 	}
