@@ -199,7 +199,7 @@ func ocrCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			go watchLag(ctx, rt.busCfg, groupPrefix+"-ocr", sf.topics.OCR, om.QueueDepth)
+			go watchLag(ctx, rt.busCfg, groupPrefix+"-ocr", sf.topics.OCR, om.QueueDepth, nil)
 			err = stage.Run(ctx)
 			rt.log.Info("stopped")
 			return err

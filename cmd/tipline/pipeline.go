@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,9 +135,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 
 	reg := newRegistry()
 	m := metrics.New(reg, webform.RejectReasons())
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "tipline_index_documents", Help: "Documents in the search index.",
-	}, func() float64 { n, _ := idx.Count(); return float64(n) }))
+	sizes := metrics.NewSizes(reg, idx.Count)
 
 	// Listeners first, so a taken port fails the start before any stage runs.
 	lns := map[string]net.Listener{}
@@ -239,7 +239,14 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			fatal <- err
 		}
 	})
-	stages.Go(func() { watchLag(stageCtx, busCfg, cfg.GroupPrefix+"-ocr", cfg.Topics.OCR, ocrMetrics.QueueDepth) })
+	stages.Go(func() {
+		watchLag(stageCtx, busCfg, cfg.GroupPrefix+"-ocr", cfg.Topics.OCR, ocrMetrics.QueueDepth, m.ConsumerLag)
+	})
+	stages.Go(func() { watchLag(stageCtx, busCfg, cfg.GroupPrefix+"-classify", cfg.Topics.Raw, nil, m.ConsumerLag) })
+	stages.Go(func() {
+		watchLag(stageCtx, busCfg, cfg.GroupPrefix+"-index", cfg.Topics.Classified, nil, m.ConsumerLag)
+	})
+	stages.Go(func() { watchSizes(stageCtx, arc, filepath.Join(cfg.DataDir, "index"), sizes) })
 	intake := &letter.Intake{Submitter: submitter, Records: arc, Metrics: ocrMetrics, Log: log.With("stage", "letters")}
 	if cfg.LettersDir != "" {
 		w := &letter.Watcher{Dir: cfg.LettersDir, Intake: intake, Log: log.With("stage", "letters")}
@@ -325,18 +332,54 @@ func newOCRStage(ctx context.Context, cfg pipelineConfig, busCfg bus.Config, wri
 	return letter.NewStage(in, writer, cfg.Topics.Raw, blobs, reader, workers, m, log.With("stage", "ocr")), nil
 }
 
-// watchLag keeps a gauge at a consumer group's lag, every few seconds.
-func watchLag(ctx context.Context, busCfg bus.Config, group, topic string, g prometheus.Gauge) {
+// watchLag keeps the lag gauges of a consumer group on a topic current, every few seconds:
+// per partition, and in total when total is not nil.
+func watchLag(ctx context.Context, busCfg bus.Config, group, topic string, total prometheus.Gauge, perPartition *prometheus.GaugeVec) {
 	for {
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if lag, err := bus.Lag(lctx, busCfg, group, topic); err == nil {
-			g.Set(float64(lag))
+		if lags, err := bus.PartitionLag(lctx, busCfg, group, topic); err == nil {
+			var sum int64
+			for p, l := range lags {
+				sum += l
+				if perPartition != nil {
+					perPartition.WithLabelValues(group, topic, strconv.Itoa(p)).Set(float64(l))
+				}
+			}
+			if total != nil {
+				total.Set(float64(sum))
+			}
 		}
 		cancel()
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// watchSizes refreshes the archive and index size gauges every minute: walking a large archive
+// at every scrape would cost more than the answer is worth.
+func watchSizes(ctx context.Context, arc *archive.Local, indexDir string, s *metrics.Sizes) {
+	for {
+		if objects, bytes, err := arc.Stats(); err == nil {
+			s.ArchiveObjects.Set(float64(objects))
+			s.ArchiveBytes.Set(float64(bytes))
+		}
+		var size int64
+		_ = filepath.WalkDir(indexDir, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if info, err := d.Info(); err == nil {
+					size += info.Size()
+				}
+			}
+			return nil
+		})
+		s.IndexBytes.Set(float64(size))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Minute):
 		}
 	}
 }

@@ -50,11 +50,21 @@ func Ping(ctx context.Context, cfg Config) error {
 // Lag is how many messages of topic the consumer group has not committed yet, summed over
 // partitions (a partition the group never committed counts from its first offset).
 func Lag(ctx context.Context, cfg Config, group, topic string) (int64, error) {
+	parts, err := PartitionLag(ctx, cfg, group, topic)
+	var lag int64
+	for _, l := range parts {
+		lag += l
+	}
+	return lag, err
+}
+
+// PartitionLag is Lag for each partition of topic.
+func PartitionLag(ctx context.Context, cfg Config, group, topic string) (map[int]int64, error) {
 	cfg = cfg.WithDefaults()
 	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second}
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
-		return 0, fmt.Errorf("bus: lag: %w", err)
+		return nil, fmt.Errorf("bus: lag: %w", err)
 	}
 	var parts []int
 	for _, t := range meta.Topics {
@@ -62,8 +72,9 @@ func Lag(ctx context.Context, cfg Config, group, topic string) (int64, error) {
 			parts = append(parts, p.ID)
 		}
 	}
+	lag := map[int]int64{}
 	if len(parts) == 0 {
-		return 0, nil
+		return lag, nil
 	}
 	reqs := make([]kafka.OffsetRequest, len(parts))
 	for i, p := range parts {
@@ -71,23 +82,22 @@ func Lag(ctx context.Context, cfg Config, group, topic string) (int64, error) {
 	}
 	ends, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
 	if err != nil {
-		return 0, fmt.Errorf("bus: lag: %w", err)
+		return nil, fmt.Errorf("bus: lag: %w", err)
 	}
 	committed, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
 	if err != nil {
-		return 0, fmt.Errorf("bus: lag: %w", err)
+		return nil, fmt.Errorf("bus: lag: %w", err)
 	}
 	done := map[int]int64{}
 	for _, p := range committed.Topics[topic] {
 		done[p.Partition] = p.CommittedOffset
 	}
-	var lag int64
 	for _, p := range ends.Topics[topic] {
 		c := done[p.Partition]
 		if c < p.FirstOffset {
 			c = p.FirstOffset
 		}
-		lag += max(p.LastOffset-c, 0)
+		lag[p.Partition] = max(p.LastOffset-c, 0)
 	}
 	return lag, nil
 }

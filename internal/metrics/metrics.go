@@ -41,6 +41,31 @@ type Metrics struct {
 	Reconciled        prometheus.Counter
 	RulesReloads      *prometheus.CounterVec // result: ok, error
 	RulesInfo         *prometheus.GaugeVec   // version of the rules in use
+	ConsumerLag       *prometheus.GaugeVec   // group, topic, partition: messages not yet committed
+}
+
+// Sizes are the gauges of what tipline keeps on disk, refreshed by whoever holds the archive
+// and the index (walking a large archive is too slow to do at every scrape).
+type Sizes struct {
+	ArchiveObjects prometheus.Gauge
+	ArchiveBytes   prometheus.Gauge
+	IndexBytes     prometheus.Gauge
+}
+
+// NewSizes registers the size gauges on reg; the index's document count is read at each scrape
+// from docs, which is cheap.
+func NewSizes(reg prometheus.Registerer, docs func() (uint64, error)) *Sizes {
+	f := promauto.With(reg)
+	f.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipline_index_documents", Help: "Tips in the search index."},
+		func() float64 { n, _ := docs(); return float64(n) })
+	return &Sizes{
+		ArchiveObjects: f.NewGauge(prometheus.GaugeOpts{Name: "tipline_archive_objects",
+			Help: "Blobs in the evidence archive (originals and attachments, each stored once)."}),
+		ArchiveBytes: f.NewGauge(prometheus.GaugeOpts{Name: "tipline_archive_bytes",
+			Help: "Bytes of the blobs in the evidence archive."}),
+		IndexBytes: f.NewGauge(prometheus.GaugeOpts{Name: "tipline_index_size_bytes",
+			Help: "Bytes the search index takes on disk."}),
+	}
 }
 
 // SetRulesVersion records the classifier rules now in use.
@@ -103,6 +128,10 @@ func New(reg prometheus.Registerer, rejectReasons []string) *Metrics {
 			Name: "tipline_classifier_rules_info",
 			Help: "Always 1; the version label is the classifier rules in use.",
 		}, []string{"version"}),
+		ConsumerLag: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tipline_kafka_consumer_lag_messages",
+			Help: "Messages of a topic partition that a stage's consumer group has not committed yet.",
+		}, []string{"group", "topic", "partition"}),
 	}
 	m.RulesReloads.WithLabelValues("ok")
 	m.RulesReloads.WithLabelValues("error")
