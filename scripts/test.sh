@@ -19,6 +19,7 @@ cleanup() {
 trap cleanup EXIT
 scripts/ocr-deps.sh
 scripts/browser-deps.sh
+scripts/prometheus-deps.sh
 scripts/kafka.sh start
 scripts/dovecot.sh start
 
