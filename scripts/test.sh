@@ -26,3 +26,6 @@ scripts/dovecot.sh start
 go vet ./...
 go vet -tags integration ./...
 go test -race -count=1 -tags integration -timeout 20m ./... "$@"
+# The deployment files' checks live in a module of their own (deploy/check): alert rules with
+# promtool, the dashboard's queries, the compose file and the Kubernetes manifests.
+(cd deploy/check && go vet ./... && go test -count=1 ./...)
