@@ -95,6 +95,9 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	if err := s.out.Write(ctx, out...); err != nil {
 		return nil, fmt.Errorf("classify: publish: %w", err)
 	}
+	if s.metrics == nil { // only BenchmarkStage's baseline runs without metrics
+		return rejects, nil
+	}
 	for _, t := range tips {
 		s.metrics.Classified.WithLabelValues(string(t.Office), string(t.Verdict.Category)).Inc()
 	}
