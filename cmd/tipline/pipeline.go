@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,14 +53,48 @@ type pipelineConfig struct {
 	LettersDir        string // watched folder of scans; empty: none
 	OCRWorkers        int    // Tesseract processes at once (default: one per CPU)
 	Public            publicConfig
+	Roles             []string // which parts this process runs; empty: all (see roles)
 
 	// onIndexed, if set, sees every batch once it is searchable (the bench uses it).
 	onIndexed func(tips []*tip.Tip, at time.Time)
 }
 
+// The parts of tipline one process can run; "tipline serve" runs them all unless --roles says
+// otherwise, so a cluster runs the same binary as one service per part.
+const (
+	rolePublic   = "public"   // the citizens' page and API, with its archive
+	roleClassify = "classify" // tips.raw → tips.classified
+	roleIndex    = "index"    // tips.classified → the index, the search API, the reconciler
+	roleOCR      = "ocr"      // tips.ocr → tips.raw
+	roleLetters  = "letters"  // the letters folder and the mail room's upload
+	roleEmail    = "email"    // the mailboxes
+)
+
+var allRoles = []string{rolePublic, roleClassify, roleIndex, roleOCR, roleLetters, roleEmail}
+
+func (c pipelineConfig) roles() map[string]bool {
+	names := c.Roles
+	if len(names) == 0 {
+		names = allRoles
+	}
+	out := map[string]bool{}
+	for _, r := range names {
+		out[r] = true
+	}
+	return out
+}
+
 func (c pipelineConfig) validate() error {
 	if c.DataDir == "" {
 		return errors.New("--data-dir is required")
+	}
+	for _, r := range c.Roles {
+		if !slices.Contains(allRoles, r) {
+			return fmt.Errorf("--roles: unknown role %q (roles: %s)", r, strings.Join(allRoles, ", "))
+		}
+	}
+	if len(c.Roles) > 0 && len(c.Kafka) == 0 {
+		return errors.New("--roles splits tipline into several processes, which need a Kafka cluster (--kafka)")
 	}
 	host, _, err := net.SplitHostPort(c.AnalystAddr)
 	if err != nil {
@@ -95,16 +130,21 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		}
 	}()
 
-	arc, err := archive.OpenLocal(filepath.Join(cfg.DataDir, "archive"))
-	if err != nil {
-		return err
+	roles := cfg.roles()
+	var arc *archive.Local
+	if roles[rolePublic] || roles[roleLetters] || roles[roleEmail] || roles[roleOCR] {
+		if arc, err = archive.OpenLocal(filepath.Join(cfg.DataDir, "archive")); err != nil {
+			return err
+		}
+		closers = append(closers, closeLogged(log, "archive", arc.Close))
 	}
-	closers = append(closers, closeLogged(log, "archive", arc.Close))
-	idx, err := index.Open(filepath.Join(cfg.DataDir, "index"))
-	if err != nil {
-		return err
+	var idx *index.Index
+	if roles[roleIndex] {
+		if idx, err = index.Open(filepath.Join(cfg.DataDir, "index")); err != nil {
+			return err
+		}
+		closers = append(closers, closeLogged(log, "index", idx.Close))
 	}
-	closers = append(closers, closeLogged(log, "index", idx.Close))
 
 	busCfg := bus.Config{Brokers: cfg.Kafka, Partitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor}
 	if len(cfg.Kafka) == 0 {
@@ -135,11 +175,23 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 
 	reg := newRegistry()
 	m := metrics.New(reg, webform.RejectReasons())
-	sizes := metrics.NewSizes(reg, idx.Count)
+	sizes := metrics.NewSizes(reg, func() (uint64, error) {
+		if idx == nil {
+			return 0, nil
+		}
+		return idx.Count()
+	})
 
 	// Listeners first, so a taken port fails the start before any stage runs.
 	lns := map[string]net.Listener{}
-	for name, addr := range map[string]string{"public": cfg.PublicAddr, "analyst": cfg.AnalystAddr, "ops": cfg.OpsAddr} {
+	addrs := map[string]string{"ops": cfg.OpsAddr}
+	if roles[rolePublic] {
+		addrs["public"] = cfg.PublicAddr
+	}
+	if roles[roleIndex] || roles[roleLetters] {
+		addrs["analyst"] = cfg.AnalystAddr
+	}
+	for name, addr := range addrs {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			for _, l := range lns {
@@ -159,11 +211,15 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		if err := bus.Ping(ctx, busCfg); err != nil {
 			problems = append(problems, err)
 		}
-		if err := arc.Check(); err != nil {
-			problems = append(problems, fmt.Errorf("archive: %w", err))
+		if arc != nil {
+			if err := arc.Check(); err != nil {
+				problems = append(problems, fmt.Errorf("archive: %w", err))
+			}
 		}
-		if _, err := idx.Count(); err != nil {
-			problems = append(problems, fmt.Errorf("index: %w", err))
+		if idx != nil {
+			if _, err := idx.Count(); err != nil {
+				problems = append(problems, fmt.Errorf("index: %w", err))
+			}
 		}
 		return errors.Join(problems...)
 	})
@@ -175,40 +231,48 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		return bus.NewConsumer(bus.ConsumerConfig{Config: busCfg, Group: cfg.GroupPrefix + "-" + stage, Topic: topic,
 			Stage: stage, DLQ: cfg.Topics.DLQ, Grace: cfg.ShutdownGrace, MaxBatch: maxBatch, Linger: linger}, writer, log, onDead)
 	}
-	classifyIn, err := consumer(metrics.StageClassify, cfg.Topics.Raw, 256, 5*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	// Every index batch is a segment that Bleve writes, fsyncs and later merges: fewer, larger
-	// batches cost far less per tip, and 50ms is small beside the one-second latency goal.
-	indexIn, err := consumer(metrics.StageIndex, cfg.Topics.Classified, 2000, 50*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	rules := classify.DefaultRules()
-	if cfg.Rules != "" {
-		if rules, err = classify.LoadRules(cfg.Rules); err != nil {
+	var run []interface{ Run(context.Context) error }
+	var classifier *classify.Stage
+	places := classify.DefaultGazetteer()
+	if roles[roleClassify] {
+		classifyIn, err := consumer(metrics.StageClassify, cfg.Topics.Raw, 256, 5*time.Millisecond)
+		if err != nil {
 			return err
 		}
+		rules := classify.DefaultRules()
+		if cfg.Rules != "" {
+			if rules, err = classify.LoadRules(cfg.Rules); err != nil {
+				return err
+			}
+		}
+		classifier = classify.NewStage(classifyIn, writer, cfg.Topics.Classified, classify.New(rules, places), m, log.With("stage", "classify"))
+		m.SetRulesVersion(rules.Version)
+		run = append(run, classifier)
 	}
-	places := classify.DefaultGazetteer()
-	classifier := classify.NewStage(classifyIn, writer, cfg.Topics.Classified, classify.New(rules, places), m, log.With("stage", "classify"))
-	m.SetRulesVersion(rules.Version)
-	indexer := index.NewStage(indexIn, idx, m, log.With("stage", "index"))
-	indexer.OnIndexed = cfg.onIndexed
+	if roles[roleIndex] {
+		// Every index batch is a segment that Bleve writes, fsyncs and later merges: fewer, larger
+		// batches cost far less per tip, and 50ms is small beside the one-second latency goal.
+		indexIn, err := consumer(metrics.StageIndex, cfg.Topics.Classified, 2000, 50*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		indexer := index.NewStage(indexIn, idx, m, log.With("stage", "index"))
+		indexer.OnIndexed = cfg.onIndexed
+		run = append(run, indexer)
+	}
 
 	stageCtx, stopStages := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopStages()
 	fatal := make(chan error, 4+len(cfg.Mailboxes))
 	var stages sync.WaitGroup
-	for _, st := range []interface{ Run(context.Context) error }{classifier, indexer} {
+	for _, st := range run {
 		stages.Go(func() {
 			if err := st.Run(stageCtx); err != nil {
 				fatal <- err
 			}
 		})
 	}
-	if cfg.Rules != "" {
+	if cfg.Rules != "" && classifier != nil {
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
@@ -222,33 +286,50 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	}
 	ready.Store(true)
 
-	submitter := ingest.NewSubmitter(arc, writer, cfg.Topics.Raw, m).WithOCR(cfg.Topics.OCR)
-	public, err := newPublicServer(cfg, submitter, arc, m, log.With("api", "public"))
-	if err != nil {
-		stopStages()
-		stages.Wait()
-		return err
+	var submitter *ingest.Submitter
+	if arc != nil {
+		submitter = ingest.NewSubmitter(arc, writer, cfg.Topics.Raw, m).WithOCR(cfg.Topics.OCR)
+	}
+	var public *webform.Server
+	if roles[rolePublic] {
+		if public, err = newPublicServer(cfg, submitter, arc, m, log.With("api", "public")); err != nil {
+			stopStages()
+			stages.Wait()
+			return err
+		}
 	}
 	ocrMetrics := metrics.NewOCR(reg)
-	ocrStage, err := newOCRStage(ctx, cfg, busCfg, writer, arc, ocrMetrics, log, onDead)
-	if err != nil {
-		return err
-	}
-	stages.Go(func() {
-		if err := ocrStage.Run(stageCtx); err != nil {
-			fatal <- err
+	if roles[roleOCR] {
+		ocrStage, err := newOCRStage(ctx, cfg, busCfg, writer, arc, ocrMetrics, log, onDead)
+		if err != nil {
+			return err
 		}
-	})
-	stages.Go(func() {
-		watchLag(stageCtx, busCfg, cfg.GroupPrefix+"-ocr", cfg.Topics.OCR, ocrMetrics.QueueDepth, m.ConsumerLag)
-	})
-	stages.Go(func() { watchLag(stageCtx, busCfg, cfg.GroupPrefix+"-classify", cfg.Topics.Raw, nil, m.ConsumerLag) })
-	stages.Go(func() {
-		watchLag(stageCtx, busCfg, cfg.GroupPrefix+"-index", cfg.Topics.Classified, nil, m.ConsumerLag)
-	})
-	stages.Go(func() { watchSizes(stageCtx, arc, filepath.Join(cfg.DataDir, "index"), sizes) })
+		stages.Go(func() {
+			if err := ocrStage.Run(stageCtx); err != nil {
+				fatal <- err
+			}
+		})
+	}
+	// Each process watches the lag of the groups it runs; the OCR queue depth is the OCR group's.
+	for _, w := range []struct {
+		role, group, topic string
+		total              prometheus.Gauge
+	}{
+		{roleOCR, "-ocr", cfg.Topics.OCR, ocrMetrics.QueueDepth},
+		{roleClassify, "-classify", cfg.Topics.Raw, nil},
+		{roleIndex, "-index", cfg.Topics.Classified, nil},
+	} {
+		if roles[w.role] {
+			stages.Go(func() { watchLag(stageCtx, busCfg, cfg.GroupPrefix+w.group, w.topic, w.total, m.ConsumerLag) })
+		}
+	}
+	indexDir := ""
+	if idx != nil {
+		indexDir = filepath.Join(cfg.DataDir, "index")
+	}
+	stages.Go(func() { watchSizes(stageCtx, arc, indexDir, sizes) })
 	intake := &letter.Intake{Submitter: submitter, Records: arc, Metrics: ocrMetrics, Log: log.With("stage", "letters")}
-	if cfg.LettersDir != "" {
+	if roles[roleLetters] && cfg.LettersDir != "" {
 		w := &letter.Watcher{Dir: cfg.LettersDir, Intake: intake, Log: log.With("stage", "letters")}
 		stages.Go(func() {
 			if err := w.Run(stageCtx); err != nil {
@@ -261,6 +342,9 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		names = append(names, mc.Name)
 	}
 	emailMetrics := metrics.NewEmail(reg, names)
+	if !roles[roleEmail] {
+		cfg.Mailboxes = nil
+	}
 	for _, mc := range cfg.Mailboxes {
 		mb, err := email.NewMailbox(mc, submitter, arc, emailMetrics, log.With("stage", "email"))
 		if err != nil {
@@ -273,27 +357,39 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			}
 		})
 	}
-	stages.Go(func() {
-		rec := ingest.NewReconciler(arc, idx, writer, submitter, m, log.With("stage", "reconcile"))
-		if _, err := rec.Reconcile(stageCtx); err != nil && stageCtx.Err() == nil {
-			log.Error("reconciling the archive with the index failed; it runs again at the next start", "err", err)
+	if arc != nil && idx != nil {
+		stages.Go(func() {
+			rec := ingest.NewReconciler(arc, idx, writer, submitter, m, log.With("stage", "reconcile"))
+			if _, err := rec.Reconcile(stageCtx); err != nil && stageCtx.Err() == nil {
+				log.Error("reconciling the archive with the index failed; it runs again at the next start", "err", err)
+			}
+		})
+	}
+
+	p := &pipeline{opsURL: baseURL(lns["ops"])}
+	var analystSrv, publicSrv *http.Server
+	if ln := lns["analyst"]; ln != nil {
+		analystMux := http.NewServeMux()
+		if idx != nil {
+			index.NewAPI(idx, log.With("api", "analyst")).Register(analystMux)
 		}
-	})
-
-	analystMux := http.NewServeMux()
-	index.NewAPI(idx, log.With("api", "analyst")).Register(analystMux)
-	letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)
-	analystSrv := serve(lns["analyst"], analystMux, log)
-	publicSrv, err := servePublic(lns["public"], public.Handler(), cfg.Public, log)
-	if err != nil {
-		return err
+		if roles[roleLetters] {
+			letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)
+		}
+		analystSrv = serve(ln, analystMux, log)
+		p.analystURL = baseURL(ln)
 	}
-	publicURL := baseURL(lns["public"])
-	if cfg.Public.TLSCert != "" {
-		publicURL = "https" + strings.TrimPrefix(publicURL, "http")
+	if ln := lns["public"]; ln != nil {
+		if publicSrv, err = servePublic(ln, public.Handler(), cfg.Public, log); err != nil {
+			return err
+		}
+		p.publicURL = baseURL(ln)
+		if cfg.Public.TLSCert != "" {
+			p.publicURL = "https" + strings.TrimPrefix(p.publicURL, "http")
+		}
 	}
 
-	started(&pipeline{publicURL: publicURL, analystURL: baseURL(lns["analyst"]), opsURL: baseURL(lns["ops"])})
+	started(p)
 
 	var runErr error
 	select {
@@ -303,8 +399,12 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		log.Error("a stage failed; stopping", "err", runErr)
 	}
 	// Stop taking tips first: requests in flight still finish their archive and publish.
-	shutdown(publicSrv, cfg.ShutdownGrace, log)
-	shutdown(analystSrv, 5*time.Second, log)
+	if publicSrv != nil {
+		shutdown(publicSrv, cfg.ShutdownGrace, log)
+	}
+	if analystSrv != nil {
+		shutdown(analystSrv, 5*time.Second, log)
+	}
 	ready.Store(false)
 	stopStages()
 	stages.Wait()
@@ -362,19 +462,23 @@ func watchLag(ctx context.Context, busCfg bus.Config, group, topic string, total
 // at every scrape would cost more than the answer is worth.
 func watchSizes(ctx context.Context, arc *archive.Local, indexDir string, s *metrics.Sizes) {
 	for {
-		if objects, bytes, err := arc.Stats(); err == nil {
-			s.ArchiveObjects.Set(float64(objects))
-			s.ArchiveBytes.Set(float64(bytes))
+		if arc != nil {
+			if objects, bytes, err := arc.Stats(); err == nil {
+				s.ArchiveObjects.Set(float64(objects))
+				s.ArchiveBytes.Set(float64(bytes))
+			}
 		}
 		var size int64
-		_ = filepath.WalkDir(indexDir, func(_ string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				if info, err := d.Info(); err == nil {
-					size += info.Size()
+		if indexDir != "" {
+			_ = filepath.WalkDir(indexDir, func(_ string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					if info, err := d.Info(); err == nil {
+						size += info.Size()
+					}
 				}
-			}
-			return nil
-		})
+				return nil
+			})
+		}
 		s.IndexBytes.Set(float64(size))
 		select {
 		case <-ctx.Done():

@@ -16,7 +16,7 @@ func serveCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline serve", flag.ContinueOnError)
 	var cfg pipelineConfig
 	var lf logFlags
-	var kafka, configPath string
+	var kafka, configPath, roles string
 	var mf mailboxFlags
 	def := bus.DefaultTopics()
 	fs.StringVar(&cfg.DataDir, "data-dir", "data", "folder for the archive, the index and the embedded broker")
@@ -35,6 +35,7 @@ func serveCommand() *ffcli.Command {
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long in-flight work may take to finish after SIGTERM")
 	fs.StringVar(&cfg.LettersDir, "letters-dir", "", "watched folder of scanned letters (PNG, JPEG, TIFF, PDF); processed files go to done/ or failed/")
 	fs.IntVar(&cfg.OCRWorkers, "ocr-workers", 0, "Tesseract processes at once (0: one per CPU)")
+	fs.StringVar(&roles, "roles", "", "run only these parts, comma-separated: public, classify, index, ocr, letters, email (default: all); several processes need --kafka")
 	fs.StringVar(&configPath, "config", "", "YAML file with settings beyond the flags: several mailboxes (see the README)")
 	mf.register(fs)
 	cfg.Public.register(fs)
@@ -54,12 +55,16 @@ func serveCommand() *ffcli.Command {
 			if cfg.Mailboxes, err = mailboxes(mf, configPath); err != nil {
 				return err
 			}
+			cfg.Roles = splitList(roles)
 			return runPipeline(ctx, cfg, log, func(p *pipeline) {
-				fmt.Fprintf(os.Stdout, "tipline is running\n"+
-					"  report page:    %[1]s/  (API: POST %[1]s/api/v1/tips)\n"+
-					"  search API:     %[2]s/api/v1/search?q=\n"+
-					"  metrics:        %[3]s/metrics  (health: /healthz, /readyz)\n",
-					p.publicURL, p.analystURL, p.opsURL)
+				fmt.Fprintln(os.Stdout, "tipline is running")
+				if p.publicURL != "" {
+					fmt.Fprintf(os.Stdout, "  report page:    %[1]s/  (API: POST %[1]s/api/v1/tips)\n", p.publicURL)
+				}
+				if p.analystURL != "" {
+					fmt.Fprintf(os.Stdout, "  search API:     %s/api/v1/search?q=\n", p.analystURL)
+				}
+				fmt.Fprintf(os.Stdout, "  metrics:        %s/metrics  (health: /healthz, /readyz)\n", p.opsURL)
 			})
 		},
 	}
