@@ -6,7 +6,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"image/png"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tipline/tipline/internal/scanimage"
 )
 
 // roleProcess is one "tipline serve --roles …" process.
@@ -22,9 +26,9 @@ type roleProcess struct {
 	stderr               *lockedWriter
 }
 
-func startRoles(t *testing.T, roles string, extra ...string) *roleProcess {
+func startRoles(t *testing.T, roles, dataDir string, extra ...string) *roleProcess {
 	t.Helper()
-	args := append([]string{"serve", "--roles", roles, "--data-dir", t.TempDir(), "--public-addr", "127.0.0.1:0",
+	args := append([]string{"serve", "--roles", roles, "--data-dir", dataDir, "--public-addr", "127.0.0.1:0",
 		"--analyst-addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0",
 		"--public-submit-every", "1ns", "--public-submit-burst", "1000000000"}, extra...)
 	cmd := exec.Command(binary(t), args...)
@@ -75,11 +79,12 @@ func startRoles(t *testing.T, roles string, extra ...string) *roleProcess {
 // another and searchable in a third, and each process serves only its own listeners.
 func TestRolesAsSeparateProcesses(t *testing.T) {
 	flags := kafkaFlags(t)
-	public := startRoles(t, "public", flags...)
-	startRoles(t, "classify", flags...)
-	startRoles(t, "ocr", flags...)
-	indexer := startRoles(t, "index", flags...)
-	if public.public == "" || public.analyst != "" || indexer.analyst == "" || indexer.public != "" {
+	ingestDir := t.TempDir()
+	public := startRoles(t, "public,letters", ingestDir, flags...)
+	startRoles(t, "classify", t.TempDir(), flags...)
+	startRoles(t, "ocr", ingestDir, flags...) // reads the ingest side's archive folder
+	indexer := startRoles(t, "index", t.TempDir(), flags...)
+	if public.public == "" || indexer.analyst == "" || indexer.public != "" {
 		t.Fatalf("listeners: public process %+v, index process %+v", public, indexer)
 	}
 	marker := fmt.Sprintf("分角色%d", time.Now().UnixNano()%100000)
@@ -96,6 +101,21 @@ func TestRolesAsSeparateProcesses(t *testing.T) {
 	if found.Office != "liunan" || found.Verdict == nil {
 		t.Errorf("tip %+v", found)
 	}
+	// A tip with a picture goes through the OCR process, which reads it from the ingest archive.
+	shot := renderText(t, "催收短信：再不还款就曝光你")
+	ct, body := multipartTip(t, `{"text":"`+marker+`二号，附截图"}`, "短信.png", shot)
+	resp, err = http.Post(public.public+"/api/v1/tips", ct, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("submit with a picture: %d", resp.StatusCode)
+	}
+	withShot := findOne(t, indexer.analyst, marker+"二号", 2*time.Minute)
+	if withShot.OCR == nil || len(withShot.OCR.Pages) != 1 {
+		t.Errorf("the picture was not read: %+v", withShot.OCR)
+	}
 	for name, p := range map[string]*roleProcess{"public": public, "index": indexer} {
 		r, err := http.Get(p.ops + "/readyz")
 		if err != nil {
@@ -106,4 +126,31 @@ func TestRolesAsSeparateProcesses(t *testing.T) {
 			t.Errorf("%s process not ready: %d", name, r.StatusCode)
 		}
 	}
+}
+
+// renderText is a PNG of one line of Chinese, as a phone screenshot of a message would be.
+func renderText(t *testing.T, line string) []byte {
+	t.Helper()
+	r, err := scanimage.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, r.Page([]string{line})); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// multipartTip is a multipart submission: the JSON in "tip" and one file.
+func multipartTip(t *testing.T, tipJSON, name string, file []byte) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	w, _ := mw.CreateFormField("tip")
+	w.Write([]byte(tipJSON))
+	w, _ = mw.CreateFormFile("files", name)
+	w.Write(file)
+	mw.Close()
+	return mw.FormDataContentType(), buf.Bytes()
 }

@@ -132,7 +132,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 
 	roles := cfg.roles()
 	var arc *archive.Local
-	if roles[rolePublic] || roles[roleLetters] || roles[roleEmail] || roles[roleOCR] {
+	if roles[rolePublic] || roles[roleLetters] || roles[roleEmail] {
 		if arc, err = archive.OpenLocal(filepath.Join(cfg.DataDir, "archive")); err != nil {
 			return err
 		}
@@ -300,7 +300,17 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	}
 	ocrMetrics := metrics.NewOCR(reg)
 	if roles[roleOCR] {
-		ocrStage, err := newOCRStage(ctx, cfg, busCfg, writer, arc, ocrMetrics, log, onDead)
+		// Alone, the OCR part reads the scans from the ingest side's archive folder (a shared or
+		// read-only mount), without opening its database, which one process holds.
+		var blobs letter.Blobs = arc
+		if arc == nil {
+			files, err := archive.OpenFiles(filepath.Join(cfg.DataDir, "archive"))
+			if err != nil {
+				return err
+			}
+			blobs = files
+		}
+		ocrStage, err := newOCRStage(ctx, cfg, busCfg, writer, blobs, ocrMetrics, log, onDead)
 		if err != nil {
 			return err
 		}
