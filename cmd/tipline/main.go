@@ -51,6 +51,7 @@ func newRoot() *ffcli.Command {
 			rulesCommand(),
 			benchCommand(),
 			keysCommand(),
+			healthCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}
