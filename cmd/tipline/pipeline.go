@@ -54,6 +54,7 @@ type pipelineConfig struct {
 	OCRWorkers        int    // Tesseract processes at once (default: one per CPU)
 	Public            publicConfig
 	Roles             []string // which parts this process runs; empty: all (see roles)
+	AnalystRemote     bool     // let the analyst API listen beyond loopback (behind a NetworkPolicy)
 
 	// onIndexed, if set, sees every batch once it is searchable (the bench uses it).
 	onIndexed func(tips []*tip.Tip, at time.Time)
@@ -101,8 +102,8 @@ func (c pipelineConfig) validate() error {
 		return fmt.Errorf("--analyst-addr: %w", err)
 	}
 	// The analyst API has no accounts yet: it must not be reachable from other machines.
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("--analyst-addr %q: the analyst API has no authentication yet, so it only binds to a loopback address such as 127.0.0.1", c.AnalystAddr)
+	if ip := net.ParseIP(host); !c.AnalystRemote && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--analyst-addr %q: the analyst API has no authentication yet, so it only binds to a loopback address such as 127.0.0.1 unless --analyst-allow-remote is set", c.AnalystAddr)
 	}
 	for _, t := range c.Topics.All() {
 		if t == "" {

@@ -23,6 +23,7 @@ func serveCommand() *ffcli.Command {
 	fs.StringVar(&kafka, "kafka", "", "comma-separated Kafka brokers host:port; empty starts the embedded single-node broker")
 	fs.StringVar(&cfg.PublicAddr, "public-addr", ":8080", "listen address of the citizens' API")
 	fs.StringVar(&cfg.AnalystAddr, "analyst-addr", "127.0.0.1:8081", "listen address of the analysts' search API (loopback only until accounts exist)")
+	fs.BoolVar(&cfg.AnalystRemote, "analyst-allow-remote", false, "let --analyst-addr listen beyond loopback; only where a NetworkPolicy or firewall admits nobody but analysts, until accounts exist")
 	fs.StringVar(&cfg.OpsAddr, "ops-addr", ":8082", "listen address of /metrics, /healthz and /readyz")
 	fs.StringVar(&cfg.Topics.OCR, "topic-ocr", def.OCR, "topic of tips waiting for OCR (scans, screenshots)")
 	fs.StringVar(&cfg.Topics.Raw, "topic-raw", def.Raw, "topic of ingested tips")
