@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -24,6 +25,30 @@ func NewAPI(idx *Index, log *slog.Logger) *API { return &API{idx: idx, log: log}
 func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/search", a.search)
 	mux.HandleFunc("GET /api/v1/tips/{id}", a.tip)
+	mux.HandleFunc("POST /api/v1/index/rebuild", a.startRebuild)
+	mux.HandleFunc("GET /api/v1/index/rebuild", a.rebuildStatus)
+}
+
+// startRebuild begins rebuilding the index in the background (tipline reindex); the old index
+// answers searches until the new one is swapped in.
+func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
+	// Not the request's context: the rebuild outlives the request that started it.
+	err := a.idx.StartRebuild(context.WithoutCancel(r.Context()), func(err error) {
+		if err != nil {
+			a.log.Error("index rebuild failed; the old index keeps serving", "err", err)
+			return
+		}
+		a.log.Info("index rebuilt and swapped in", "tips", a.idx.RebuildStatus().Done)
+	})
+	status := http.StatusAccepted
+	if errors.Is(err, ErrRebuilding) {
+		status = http.StatusConflict
+	}
+	writeJSON(w, status, a.idx.RebuildStatus())
+}
+
+func (a *API) rebuildStatus(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, a.idx.RebuildStatus())
 }
 
 func (a *API) search(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -39,7 +40,12 @@ const FlagManualTranscription = "manual_transcription"
 
 // Index is the Bleve index of tips, keyed by tip id.
 type Index struct {
-	b bleve.Index
+	dir string
+	// mu guards b and mirror against Rebuild's swap; Bleve itself is safe for concurrent use.
+	mu     sync.RWMutex
+	b      bleve.Index
+	mirror bleve.Index // during a rebuild, the new index, which receives every Put too
+	build  rebuildState
 }
 
 // Open opens the index in dir, creating it with the current mapping if it does not exist.
@@ -54,14 +60,25 @@ func Open(dir string) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", dir, err)
 	}
-	return &Index{b: b}, nil
+	return &Index{dir: dir, b: b}, nil
+}
+
+// current is the index searches and writes go to.
+func (x *Index) current() bleve.Index {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.b
 }
 
 // Close flushes and closes the index.
-func (x *Index) Close() error { return x.b.Close() }
+func (x *Index) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.b.Close()
+}
 
 // Count is the number of documents in the index.
-func (x *Index) Count() (uint64, error) { return x.b.DocCount() }
+func (x *Index) Count() (uint64, error) { return x.current().DocCount() }
 
 // newMapping: text fields go through Bleve's cjk analyzer (bigrams of Han characters, so
 // Chinese phrases match without a dictionary) with term vectors for phrases and highlights;
@@ -154,7 +171,18 @@ func unique(xs []string) []string {
 // be turned into a document is left out and reported in refused, by its position in tips; an
 // error means the batch as a whole did not reach the index.
 func (x *Index) Put(tips []*tip.Tip) (refused map[int]error, err error) {
-	b := x.b.NewBatch()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.mirror != nil {
+		if _, err := put(x.mirror, tips); err != nil {
+			return nil, err
+		}
+	}
+	return put(x.b, tips)
+}
+
+func put(idx bleve.Index, tips []*tip.Tip) (refused map[int]error, err error) {
+	b := idx.NewBatch()
 	for i, t := range tips {
 		// The text is stored once, in its own field; the event keeps the rest.
 		rest := *t
@@ -170,7 +198,7 @@ func (x *Index) Put(tips []*tip.Tip) (refused map[int]error, err error) {
 			refused[i] = fmt.Errorf("index: document %s: %w", t.ID, err)
 		}
 	}
-	if err := x.b.Batch(b); err != nil {
+	if err := idx.Batch(b); err != nil {
 		return nil, fmt.Errorf("index: batch of %d: %w", len(tips), err)
 	}
 	return refused, nil
@@ -183,7 +211,7 @@ func (x *Index) Has(ctx context.Context, ids []string) (map[string]bool, error) 
 		return found, nil
 	}
 	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
-	res, err := x.b.SearchInContext(ctx, req)
+	res, err := x.current().SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("index: lookup %d ids: %w", len(ids), err)
 	}
@@ -197,7 +225,7 @@ func (x *Index) Has(ctx context.Context, ids []string) (map[string]bool, error) 
 func (x *Index) Get(ctx context.Context, id string) (*tip.Tip, error) {
 	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery([]string{id}), 1, 0, false)
 	req.Fields = []string{fieldEvent, fieldText}
-	res, err := x.b.SearchInContext(ctx, req)
+	res, err := x.current().SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("index: get %s: %w", id, err)
 	}

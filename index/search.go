@@ -102,7 +102,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	} else {
 		req.SortBy([]string{"-_score", "-" + fieldReceivedAt, "-_id"})
 	}
-	res, err := x.b.SearchInContext(ctx, req)
+	res, err := x.current().SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("index: search: %w", err)
 	}

@@ -52,6 +52,9 @@ func newRoot() *ffcli.Command {
 			benchCommand(),
 			keysCommand(),
 			healthCommand(),
+			reindexCommand(),
+			importCommand(),
+			topicsCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -386,6 +386,8 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		}
 		if roles[roleLetters] {
 			letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)
+			// Saved .eml files of an office's backlog (tipline import) come in beside the scans.
+			email.NewAPI(&email.Intake{Submitter: submitter, Records: arc}, log.With("api", "import")).Register(analystMux)
 		}
 		analystSrv = serve(ln, analystMux, log)
 		p.analystURL = baseURL(ln)

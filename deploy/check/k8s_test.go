@@ -111,7 +111,9 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if d := deployments["index"]; d != nil {
 		v := d.Spec.Template.Spec.Volumes
-		if !slices.ContainsFunc(v, func(v corev1.Volume) bool { return v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "tipline-index" }) {
+		if !slices.ContainsFunc(v, func(v corev1.Volume) bool {
+			return v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "tipline-index"
+		}) {
 			t.Error("the indexer has no persistent volume")
 		}
 	}

@@ -385,24 +385,27 @@ func (m *Mailbox) ingestBatch(ctx context.Context, c *imapclient.Client, uids []
 
 // ingest turns one message into a tip unless one with the same bytes or Message-ID exists.
 func (m *Mailbox) ingest(ctx context.Context, raw []byte, uid imap.UID, uidValidity uint32) error {
-	sum := sha256.Sum256(raw)
-	shaKey := "email/sha256/" + hex.EncodeToString(sum[:]) + ".json"
-	p := Parse(raw, m.cfg.Limits)
-	var idKey string
-	if p.MessageID != "" {
-		h := sha256.Sum256([]byte(p.MessageID))
-		idKey = "email/message-id/" + hex.EncodeToString(h[:]) + ".json"
+	var routing tip.Routing
+	if m.cfg.Office != "" {
+		routing = tip.Routing{Reason: tip.RouteMailbox, Detail: m.cfg.Name}
 	}
-	dup, err := m.seen(ctx, shaKey, idKey)
-	if err != nil {
-		return err
-	}
-	if dup {
+	in := Intake{Submitter: m.sub, Records: m.records, Limits: m.cfg.Limits}
+	taken, err := in.Take(ctx, raw, fmt.Sprintf("imap:%s/%d/%d", m.cfg.Name, uidValidity, uid), m.cfg.Office, routing)
+	switch {
+	case err != nil:
+		m.metrics.Errors.WithLabelValues(m.cfg.Name, "submit").Inc()
+		return fmt.Errorf("email: submit uid %d: %w", uid, err)
+	case taken.Again:
 		m.metrics.Duplicates.WithLabelValues(m.cfg.Name).Inc()
 		m.log.Info("message already ingested; flagging only", "uid", uid)
 		return nil
 	}
-	return m.submit(ctx, p, raw, uid, uidValidity, shaKey, idKey)
+	if taken.Warnings > 0 {
+		m.metrics.Warnings.WithLabelValues(m.cfg.Name).Add(float64(taken.Warnings))
+	}
+	m.metrics.Published.WithLabelValues(m.cfg.Name).Inc()
+	m.log.Info("email tip received", "id", taken.Tip.ID, "uid", uid, "bytes", len(raw), "attachments", len(taken.Tip.Attachments), "warnings", taken.Warnings)
+	return nil
 }
 
 // fetch reads the raw messages with BODY.PEEK[], which leaves them unread.
@@ -437,61 +440,6 @@ func (m *Mailbox) fetch(c *imapclient.Client, uids []imap.UID) (map[imap.UID][]b
 		return nil, fmt.Errorf("email: fetch: %w", err)
 	}
 	return raws, nil
-}
-
-// seen reports whether a message with the same bytes or Message-ID is already a tip.
-func (m *Mailbox) seen(ctx context.Context, keys ...string) (bool, error) {
-	for _, k := range keys {
-		if k == "" {
-			continue
-		}
-		_, err := m.records.GetRecord(ctx, k)
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, archive.ErrNotFound) {
-			return false, fmt.Errorf("email: dedup: %w", err)
-		}
-	}
-	return false, nil
-}
-
-func (m *Mailbox) submit(ctx context.Context, p *Parsed, raw []byte, uid imap.UID, uidValidity uint32, shaKey, idKey string) error {
-	sub := ingest.Submission{
-		Source:    tip.SourceEmail,
-		SourceRef: fmt.Sprintf("imap:%s/%d/%d", m.cfg.Name, uidValidity, uid),
-		Text:      p.Text,
-		// The sender is reporter data: it stays in the archived original only.
-		Reporter: tip.Reporter{Anonymous: p.From == "", HasIdentity: p.From != ""},
-		Original: ingest.File{Name: "message.eml", MediaType: "message/rfc822", Body: bytes.NewReader(raw)},
-		Warnings: p.Warnings,
-	}
-	if m.cfg.Office != "" {
-		sub.Office = m.cfg.Office
-		sub.Routing = tip.Routing{Reason: tip.RouteMailbox, Detail: m.cfg.Name}
-	}
-	for _, a := range p.Attachments {
-		if a.Body != nil {
-			sub.Attachments = append(sub.Attachments, ingest.File{Name: a.Name, MediaType: a.MediaType, Body: bytes.NewReader(a.Body)})
-		}
-	}
-	if len(p.Warnings) > 0 {
-		m.metrics.Warnings.WithLabelValues(m.cfg.Name).Add(float64(len(p.Warnings)))
-	}
-	// The dedup records are archived together with the tip, so they exist exactly when it does.
-	ref, _ := json.Marshal(map[string]string{"mailbox": m.cfg.Name})
-	sub.Records = map[string][]byte{shaKey: ref}
-	if idKey != "" {
-		sub.Records[idKey] = ref
-	}
-	t, err := m.sub.Submit(ctx, sub)
-	if err != nil {
-		m.metrics.Errors.WithLabelValues(m.cfg.Name, "submit").Inc()
-		return fmt.Errorf("email: submit uid %d: %w", uid, err)
-	}
-	m.metrics.Published.WithLabelValues(m.cfg.Name).Inc()
-	m.log.Info("email tip received", "id", t.ID, "uid", uid, "bytes", len(raw), "attachments", len(sub.Attachments), "warnings", len(p.Warnings))
-	return nil
 }
 
 func (m *Mailbox) flag(c *imapclient.Client, uids []imap.UID) error {

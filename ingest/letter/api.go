@@ -30,6 +30,7 @@ type uploaded struct {
 	ID     string `json:"id"`
 	Status string `json:"status"` // "ocr_queued", or "manual" with a reason
 	Reason string `json:"reason,omitempty"`
+	Again  bool   `json:"again,omitempty"` // the same file was taken before: no new tip
 }
 
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
@@ -53,7 +54,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		u := uploaded{Name: name, ID: res.ID, Status: "ocr_queued"}
+		u := uploaded{Name: name, ID: res.ID, Status: "ocr_queued", Again: res.Again}
 		if res.Reason != "" {
 			u.Status, u.Reason = "manual", res.Reason
 		}

@@ -60,30 +60,19 @@ func Lag(ctx context.Context, cfg Config, group, topic string) (int64, error) {
 
 // PartitionLag is Lag for each partition of topic.
 func PartitionLag(ctx context.Context, cfg Config, group, topic string) (map[int]int64, error) {
-	cfg = cfg.WithDefaults()
-	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second}
-	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	offsets, err := PartitionOffsets(ctx, cfg, topic)
 	if err != nil {
 		return nil, fmt.Errorf("bus: lag: %w", err)
-	}
-	var parts []int
-	for _, t := range meta.Topics {
-		for _, p := range t.Partitions {
-			parts = append(parts, p.ID)
-		}
 	}
 	lag := map[int]int64{}
-	if len(parts) == 0 {
+	if len(offsets) == 0 {
 		return lag, nil
 	}
-	reqs := make([]kafka.OffsetRequest, len(parts))
-	for i, p := range parts {
-		reqs[i] = kafka.LastOffsetOf(p)
+	parts := make([]int, 0, len(offsets))
+	for p := range offsets {
+		parts = append(parts, p)
 	}
-	ends, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return nil, fmt.Errorf("bus: lag: %w", err)
-	}
+	client := &kafka.Client{Addr: kafka.TCP(cfg.WithDefaults().Brokers...), Timeout: 10 * time.Second}
 	committed, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
 	if err != nil {
 		return nil, fmt.Errorf("bus: lag: %w", err)
@@ -92,12 +81,52 @@ func PartitionLag(ctx context.Context, cfg Config, group, topic string) (map[int
 	for _, p := range committed.Topics[topic] {
 		done[p.Partition] = p.CommittedOffset
 	}
-	for _, p := range ends.Topics[topic] {
-		c := done[p.Partition]
-		if c < p.FirstOffset {
-			c = p.FirstOffset
+	for p, o := range offsets {
+		c, ok := done[p]
+		if !ok || c < o[0] { // never committed (-1), or behind what the topic still keeps
+			c = o[0]
 		}
-		lag[p.Partition] = max(p.LastOffset-c, 0)
+		lag[p] = max(o[1]-c, 0)
 	}
 	return lag, nil
+}
+
+// PartitionOffsets is where each partition of topic starts and ends: its first offset still
+// kept and the offset the next message will get.
+func PartitionOffsets(ctx context.Context, cfg Config, topic string) (map[int][2]int64, error) {
+	cfg = cfg.WithDefaults()
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second}
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, fmt.Errorf("bus: offsets: %w", err)
+	}
+	var reqs []kafka.OffsetRequest
+	for _, t := range meta.Topics {
+		if t.Error != nil {
+			return nil, fmt.Errorf("bus: offsets of %s: %w", topic, t.Error)
+		}
+		for _, p := range t.Partitions {
+			reqs = append(reqs, kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
+		}
+	}
+	out := map[int][2]int64{}
+	if len(reqs) == 0 {
+		return out, nil
+	}
+	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return nil, fmt.Errorf("bus: offsets: %w", err)
+	}
+	// Each partition may come back once per request, each answer filling its own field.
+	for _, p := range res.Topics[topic] {
+		o := out[p.Partition]
+		if p.FirstOffset >= 0 {
+			o[0] = p.FirstOffset
+		}
+		if p.LastOffset >= 0 {
+			o[1] = p.LastOffset
+		}
+		out[p.Partition] = o
+	}
+	return out, nil
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/tipline/tipline/index"
+)
+
+func reindexCommand() *ffcli.Command {
+	fs := flag.NewFlagSet("tipline reindex", flag.ContinueOnError)
+	target := fs.String("url", "http://127.0.0.1:8081", "analyst API of the running process that holds the index (tipline serve, or --roles index)")
+	return &ffcli.Command{
+		Name:       "reindex",
+		ShortUsage: "tipline reindex [--url URL]",
+		ShortHelp:  "rebuild the search index with the current mapping while the old one keeps serving, then swap",
+		LongHelp: "Asks the running tipline that holds the index to write every tip into a new index with the\n" +
+			"current mapping, while the old index answers searches and new tips go to both; then the new\n" +
+			"one replaces the old. Shows a progress bar with the time left on a terminal, log lines\n" +
+			"otherwise. After a lost disk, start tipline on an empty index folder instead: at start it\n" +
+			"publishes every archived tip that the index lacks again (see the README).",
+		FlagSet: fs,
+		Options: envOptions(),
+		Exec: func(ctx context.Context, _ []string) error {
+			return reindex(ctx, *target)
+		},
+	}
+}
+
+func reindex(ctx context.Context, base string) error {
+	st, code, err := rebuildCall(ctx, http.MethodPost, base)
+	if err != nil {
+		return err
+	}
+	if code == http.StatusConflict {
+		fmt.Println("a rebuild is already running; following it")
+	} else if code != http.StatusAccepted {
+		return fmt.Errorf("%s: %d", base, code)
+	}
+	p := newProgress("reindex", st.Total)
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("stopped watching; the rebuild goes on in tipline: %w", ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+		st, _, err = rebuildCall(ctx, http.MethodGet, base)
+		if err != nil {
+			return err
+		}
+		p.set(st.Done, st.Total)
+		switch st.State {
+		case index.RebuildDone:
+			p.finish()
+			fmt.Printf("rebuilt %d tips; the new index is in use\n", st.Done)
+			return nil
+		case index.RebuildFailed:
+			p.finish()
+			return errors.New("rebuild failed, the old index keeps serving: " + st.Error)
+		}
+	}
+}
+
+func rebuildCall(ctx context.Context, method, base string) (index.RebuildStatus, int, error) {
+	var st index.RebuildStatus
+	req, err := http.NewRequestWithContext(ctx, method, base+"/api/v1/index/rebuild", nil)
+	if err != nil {
+		return st, 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return st, 0, fmt.Errorf("reindex: %w", err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return st, resp.StatusCode, fmt.Errorf("reindex: %s answered %s", base, resp.Status)
+	}
+	return st, resp.StatusCode, nil
+}

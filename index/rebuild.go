@@ -1,0 +1,215 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Rebuild states, as GET /api/v1/index/rebuild reports them.
+const (
+	RebuildIdle    = "idle"
+	RebuildRunning = "running"
+	RebuildDone    = "done"
+	RebuildFailed  = "failed"
+)
+
+// RebuildStatus is how far a rebuild has come.
+type RebuildStatus struct {
+	State      string    `json:"state"`
+	Done       int       `json:"done"`
+	Total      int       `json:"total"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	Error      string    `json:"error,omitempty"`
+}
+
+type rebuildState struct {
+	mu     sync.Mutex
+	status RebuildStatus
+}
+
+// ErrRebuilding means a rebuild is already running.
+var ErrRebuilding = errors.New("index: a rebuild is already running")
+
+// RebuildStatus reports the current or last rebuild.
+func (x *Index) RebuildStatus() RebuildStatus {
+	x.build.mu.Lock()
+	defer x.build.mu.Unlock()
+	s := x.build.status
+	if s.State == "" {
+		s.State = RebuildIdle
+	}
+	return s
+}
+
+func (x *Index) setBuild(f func(*RebuildStatus)) {
+	x.build.mu.Lock()
+	f(&x.build.status)
+	x.build.mu.Unlock()
+}
+
+// Rebuild writes every tip into a new index with the current mapping while this one keeps
+// answering searches, then swaps the new one in. Tips indexed meanwhile go to both, so none is
+// missing after the swap. It returns when the swap is done; RebuildStatus tells the progress.
+func (x *Index) Rebuild(ctx context.Context) error {
+	if err := x.beginRebuild(); err != nil {
+		return err
+	}
+	return x.endRebuild(x.rebuild(ctx))
+}
+
+// StartRebuild is Rebuild in the background: the status says running when it returns, and
+// done is called with the outcome.
+func (x *Index) StartRebuild(ctx context.Context, done func(error)) error {
+	if err := x.beginRebuild(); err != nil {
+		return err
+	}
+	go func() { done(x.endRebuild(x.rebuild(ctx))) }()
+	return nil
+}
+
+func (x *Index) beginRebuild() error {
+	x.build.mu.Lock()
+	defer x.build.mu.Unlock()
+	if x.build.status.State == RebuildRunning {
+		return ErrRebuilding
+	}
+	x.build.status = RebuildStatus{State: RebuildRunning, StartedAt: time.Now().UTC()}
+	return nil
+}
+
+func (x *Index) endRebuild(err error) error {
+	x.setBuild(func(s *RebuildStatus) {
+		s.FinishedAt = time.Now().UTC()
+		s.State = RebuildDone
+		if err != nil {
+			s.State, s.Error = RebuildFailed, err.Error()
+		}
+	})
+	return err
+}
+
+// rebuildPage bounds how long searches and the stage wait for one page: about 0.1 s.
+const rebuildPage = 500
+
+func (x *Index) rebuild(ctx context.Context) error {
+	next := x.dir + ".rebuild"
+	if err := os.RemoveAll(next); err != nil {
+		return fmt.Errorf("index: rebuild: %w", err)
+	}
+	fresh, err := bleve.New(next, newMapping())
+	if err != nil {
+		return fmt.Errorf("index: rebuild: %w", err)
+	}
+	x.mu.Lock()
+	old := x.b
+	x.mirror = fresh
+	x.mu.Unlock()
+	abandon := func(err error) error {
+		x.mu.Lock()
+		x.mirror = nil
+		x.mu.Unlock()
+		fresh.Close()
+		os.RemoveAll(next)
+		return err
+	}
+	total, err := old.DocCount()
+	if err != nil {
+		return abandon(fmt.Errorf("index: rebuild: %w", err))
+	}
+	x.setBuild(func(s *RebuildStatus) { s.Total = int(total) })
+	// Pages in id order, each starting after the last id of the one before.
+	var after []string
+	for done := 0; ; {
+		if err := ctx.Err(); err != nil {
+			return abandon(err)
+		}
+		// A page is read from the old index and written to the new one while the stage waits:
+		// a tip the stage indexes lands in both either before the page is read (and the page
+		// carries it) or after the page is written (and replaces it), never in between.
+		x.mu.Lock()
+		req := bleve.NewSearchRequestOptions(query.NewMatchAllQuery(), rebuildPage, 0, false)
+		req.SortByCustom(search.SortOrder{&search.SortDocID{}})
+		req.Fields = []string{fieldEvent, fieldText}
+		if after != nil {
+			req.SearchAfter = after
+		}
+		res, err := old.SearchInContext(ctx, req)
+		if err != nil {
+			x.mu.Unlock()
+			return abandon(fmt.Errorf("index: rebuild: read: %w", err))
+		}
+		if len(res.Hits) == 0 {
+			x.mu.Unlock()
+			break
+		}
+		tips := make([]*tip.Tip, 0, len(res.Hits))
+		for _, h := range res.Hits {
+			ev, _ := h.Fields[fieldEvent].(string)
+			t, err := tip.Unmarshal([]byte(ev))
+			if err != nil {
+				x.mu.Unlock()
+				return abandon(fmt.Errorf("index: rebuild: tip %s: %w", h.ID, err))
+			}
+			t.Text, _ = h.Fields[fieldText].(string)
+			tips = append(tips, t)
+		}
+		_, err = put(fresh, tips)
+		x.mu.Unlock()
+		if err != nil {
+			return abandon(err)
+		}
+		done += len(tips)
+		x.setBuild(func(s *RebuildStatus) { s.Done = done })
+		after = []string{res.Hits[len(res.Hits)-1].ID}
+	}
+	return x.swap(fresh, next)
+}
+
+// swap closes both indexes, moves the new one into place and opens it; searches and writes wait
+// for the moment it takes.
+func (x *Index) swap(fresh bleve.Index, next string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.mirror = nil
+	if err := fresh.Close(); err != nil {
+		return fmt.Errorf("index: rebuild: %w", err)
+	}
+	if err := x.b.Close(); err != nil {
+		return fmt.Errorf("index: rebuild: %w", err)
+	}
+	retired := x.dir + ".old"
+	os.RemoveAll(retired)
+	if err := os.Rename(x.dir, retired); err != nil {
+		return x.reopen(x.dir, fmt.Errorf("index: rebuild: %w", err))
+	}
+	if err := os.Rename(next, x.dir); err != nil {
+		os.Rename(retired, x.dir)
+		return x.reopen(x.dir, fmt.Errorf("index: rebuild: %w", err))
+	}
+	if err := x.reopen(x.dir, nil); err != nil {
+		return err
+	}
+	os.RemoveAll(retired)
+	return nil
+}
+
+// reopen opens dir as the index after a swap, returning cause (or the open error).
+func (x *Index) reopen(dir string, cause error) error {
+	b, err := bleve.Open(dir)
+	if err != nil {
+		return errors.Join(cause, fmt.Errorf("index: reopen %s: %w", dir, err))
+	}
+	x.b = b
+	return cause
+}
