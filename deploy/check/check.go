@@ -6,6 +6,7 @@ package check
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tipline/tipline/ingest/webform"
 	"github.com/tipline/tipline/internal/metrics"
@@ -14,15 +15,7 @@ import (
 // ExportedMetrics is every metric family tipline serves on /metrics, with the series names a
 // histogram adds, and up, which Prometheus adds.
 func ExportedMetrics() (map[string]bool, error) {
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg, webform.RejectReasons())
-	// Series that exist only once tipline knows their labels (partitions, the rules version).
-	m.ConsumerLag.WithLabelValues("tipline-index", "tips.classified", "0")
-	m.SetRulesVersion("check")
-	metrics.NewSizes(reg, func() (uint64, error) { return 0, nil })
-	metrics.NewOCR(reg)
-	metrics.NewEmail(reg, []string{"inbox"})
-	families, err := reg.Gather()
+	families, err := gatherAll()
 	if err != nil {
 		return nil, err
 	}
@@ -36,4 +29,17 @@ func ExportedMetrics() (map[string]bool, error) {
 		}
 	}
 	return names, nil
+}
+
+// gatherAll registers every metric tipline defines and gathers them.
+func gatherAll() ([]*dto.MetricFamily, error) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, webform.RejectReasons())
+	// Series that exist only once tipline knows their labels (partitions, the rules version).
+	m.ConsumerLag.WithLabelValues("tipline-index", "tips.classified", "0")
+	m.SetRulesVersion("check")
+	metrics.NewSizes(reg, func() (uint64, error) { return 0, nil })
+	metrics.NewOCR(reg)
+	metrics.NewEmail(reg, []string{"inbox"})
+	return reg.Gather()
 }
