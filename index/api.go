@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -16,6 +17,9 @@ import (
 type API struct {
 	idx *Index
 	log *slog.Logger
+	// Archived, if set, is the archive's copy of every indexed tip, which rebuilds read by
+	// default (?from=archive); without it, or with ?from=index, they read the index itself.
+	Archived Source
 }
 
 // NewAPI returns the analyst API over idx.
@@ -32,13 +36,43 @@ func (a *API) Register(mux *http.ServeMux) {
 // startRebuild begins rebuilding the index in the background (tipline reindex); the old index
 // answers searches until the new one is swapped in.
 func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
+	from := r.URL.Query().Get("from")
+	if from != "" && from != "archive" && from != "index" {
+		writeError(w, http.StatusBadRequest, "from is archive or index")
+		return
+	}
+	var src Source // nil: the index itself
+	if from != "index" && a.Archived != nil {
+		// Tips indexed before the archive kept them would be lost from an archive rebuild.
+		kept, err := a.Archived.Count(r.Context())
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "the archive cannot be read: "+err.Error())
+			return
+		}
+		docs, _ := a.idx.Count()
+		switch {
+		case uint64(kept) >= docs:
+			src, from = a.Archived, "archive"
+		case from == "archive":
+			writeError(w, http.StatusConflict, fmt.Sprintf("the archive keeps %d of the index's %d tips (those indexed before it kept them): rebuild once with from=index", kept, docs))
+			return
+		default:
+			a.log.Warn("rebuilding from the index itself: the archive keeps fewer tips than it holds", "kept", kept, "indexed", docs)
+		}
+	} else if from == "archive" {
+		writeError(w, http.StatusBadRequest, "this process does not hold the archive: rebuild with from=index, or where tipline runs all in one")
+		return
+	}
+	if src == nil {
+		from = "index"
+	}
 	// Not the request's context: the rebuild outlives the request that started it.
-	err := a.idx.StartRebuild(context.WithoutCancel(r.Context()), func(err error) {
+	err := a.idx.StartRebuild(context.WithoutCancel(r.Context()), src, from, func(err error) {
 		if err != nil {
 			a.log.Error("index rebuild failed; the old index keeps serving", "err", err)
 			return
 		}
-		a.log.Info("index rebuilt and swapped in", "tips", a.idx.RebuildStatus().Done)
+		a.log.Info("index rebuilt and swapped in", "tips", a.idx.RebuildStatus().Done, "from", from)
 	})
 	status := http.StatusAccepted
 	if errors.Is(err, ErrRebuilding) {

@@ -26,6 +26,7 @@ const (
 // RebuildStatus is how far a rebuild has come.
 type RebuildStatus struct {
 	State      string    `json:"state"`
+	From       string    `json:"from,omitempty"` // archive or index
 	Done       int       `json:"done"`
 	Total      int       `json:"total"`
 	StartedAt  time.Time `json:"started_at,omitzero"`
@@ -58,33 +59,44 @@ func (x *Index) setBuild(f func(*RebuildStatus)) {
 	x.build.mu.Unlock()
 }
 
-// Rebuild writes every tip into a new index with the current mapping while this one keeps
-// answering searches, then swaps the new one in. Tips indexed meanwhile go to both, so none is
-// missing after the swap. It returns when the swap is done; RebuildStatus tells the progress.
-func (x *Index) Rebuild(ctx context.Context) error {
-	if err := x.beginRebuild(); err != nil {
-		return err
-	}
-	return x.endRebuild(x.rebuild(ctx))
+// Source is where a rebuild reads tips from: the archive (Stage.Keep's records) or, by
+// default, the index itself.
+type Source interface {
+	// Count is how many tips Pages will hand over, for the progress; 0 if unknown.
+	Count(ctx context.Context) (int, error)
+	// Page returns the tips after the key after (from the start when empty), and the key to
+	// ask for next; no tips means the end.
+	Page(ctx context.Context, after string, n int) (tips []*tip.Tip, next string, err error)
 }
 
-// StartRebuild is Rebuild in the background: the status says running when it returns, and
-// done is called with the outcome.
-func (x *Index) StartRebuild(ctx context.Context, done func(error)) error {
-	if err := x.beginRebuild(); err != nil {
+// Rebuild writes every tip of src (nil: this index's own) into a new index with the current
+// mapping while this one keeps answering searches, then swaps the new one in. Tips indexed
+// meanwhile go to both, so none is missing after the swap. It returns when the swap is done;
+// RebuildStatus tells the progress.
+func (x *Index) Rebuild(ctx context.Context, src Source) error {
+	if err := x.beginRebuild(""); err != nil {
 		return err
 	}
-	go func() { done(x.endRebuild(x.rebuild(ctx))) }()
+	return x.endRebuild(x.rebuild(ctx, src))
+}
+
+// StartRebuild is Rebuild in the background: the status says running (and from, where from)
+// when it returns, and done is called with the outcome.
+func (x *Index) StartRebuild(ctx context.Context, src Source, from string, done func(error)) error {
+	if err := x.beginRebuild(from); err != nil {
+		return err
+	}
+	go func() { done(x.endRebuild(x.rebuild(ctx, src))) }()
 	return nil
 }
 
-func (x *Index) beginRebuild() error {
+func (x *Index) beginRebuild(from string) error {
 	x.build.mu.Lock()
 	defer x.build.mu.Unlock()
 	if x.build.status.State == RebuildRunning {
 		return ErrRebuilding
 	}
-	x.build.status = RebuildStatus{State: RebuildRunning, StartedAt: time.Now().UTC()}
+	x.build.status = RebuildStatus{State: RebuildRunning, From: from, StartedAt: time.Now().UTC()}
 	return nil
 }
 
@@ -102,7 +114,10 @@ func (x *Index) endRebuild(err error) error {
 // rebuildPage bounds how long searches and the stage wait for one page: about 0.1 s.
 const rebuildPage = 500
 
-func (x *Index) rebuild(ctx context.Context) error {
+func (x *Index) rebuild(ctx context.Context, src Source) error {
+	if src == nil {
+		src = storedTips{x}
+	}
 	next := x.dir + ".rebuild"
 	if err := os.RemoveAll(next); err != nil {
 		return fmt.Errorf("index: rebuild: %w", err)
@@ -112,7 +127,6 @@ func (x *Index) rebuild(ctx context.Context) error {
 		return fmt.Errorf("index: rebuild: %w", err)
 	}
 	x.mu.Lock()
-	old := x.b
 	x.mirror = fresh
 	x.mu.Unlock()
 	abandon := func(err error) error {
@@ -123,57 +137,71 @@ func (x *Index) rebuild(ctx context.Context) error {
 		os.RemoveAll(next)
 		return err
 	}
-	total, err := old.DocCount()
+	total, err := src.Count(ctx)
 	if err != nil {
 		return abandon(fmt.Errorf("index: rebuild: %w", err))
 	}
-	x.setBuild(func(s *RebuildStatus) { s.Total = int(total) })
-	// Pages in id order, each starting after the last id of the one before.
-	var after []string
+	x.setBuild(func(s *RebuildStatus) { s.Total = total })
+	after := ""
 	for done := 0; ; {
 		if err := ctx.Err(); err != nil {
 			return abandon(err)
 		}
-		// A page is read from the old index and written to the new one while the stage waits:
-		// a tip the stage indexes lands in both either before the page is read (and the page
-		// carries it) or after the page is written (and replaces it), never in between.
+		// A page is read and written to the new index while the stage waits: a tip the stage
+		// indexes lands in both either before the page is read (and the page carries it) or
+		// after the page is written (and replaces it), never in between.
 		x.mu.Lock()
-		req := bleve.NewSearchRequestOptions(query.NewMatchAllQuery(), rebuildPage, 0, false)
-		req.SortByCustom(search.SortOrder{&search.SortDocID{}})
-		req.Fields = []string{fieldEvent, fieldText}
-		if after != nil {
-			req.SearchAfter = after
+		tips, key, err := src.Page(ctx, after, rebuildPage)
+		if err == nil && len(tips) > 0 {
+			_, err = put(fresh, tips)
 		}
-		res, err := old.SearchInContext(ctx, req)
-		if err != nil {
-			x.mu.Unlock()
-			return abandon(fmt.Errorf("index: rebuild: read: %w", err))
-		}
-		if len(res.Hits) == 0 {
-			x.mu.Unlock()
-			break
-		}
-		tips := make([]*tip.Tip, 0, len(res.Hits))
-		for _, h := range res.Hits {
-			ev, _ := h.Fields[fieldEvent].(string)
-			t, err := tip.Unmarshal([]byte(ev))
-			if err != nil {
-				x.mu.Unlock()
-				return abandon(fmt.Errorf("index: rebuild: tip %s: %w", h.ID, err))
-			}
-			t.Text, _ = h.Fields[fieldText].(string)
-			tips = append(tips, t)
-		}
-		_, err = put(fresh, tips)
 		x.mu.Unlock()
 		if err != nil {
-			return abandon(err)
+			return abandon(fmt.Errorf("index: rebuild: %w", err))
+		}
+		if len(tips) == 0 {
+			break
 		}
 		done += len(tips)
 		x.setBuild(func(s *RebuildStatus) { s.Done = done })
-		after = []string{res.Hits[len(res.Hits)-1].ID}
+		after = key
 	}
 	return x.swap(fresh, next)
+}
+
+// storedTips reads the tips this index stores, in id order. Rebuild calls Page holding x.mu.
+type storedTips struct{ x *Index }
+
+func (s storedTips) Count(context.Context) (int, error) {
+	n, err := s.x.b.DocCount()
+	return int(n), err
+}
+
+func (s storedTips) Page(ctx context.Context, after string, n int) ([]*tip.Tip, string, error) {
+	req := bleve.NewSearchRequestOptions(query.NewMatchAllQuery(), n, 0, false)
+	req.SortByCustom(search.SortOrder{&search.SortDocID{}})
+	req.Fields = []string{fieldEvent, fieldText}
+	if after != "" {
+		req.SearchAfter = []string{after}
+	}
+	res, err := s.x.b.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, "", fmt.Errorf("read: %w", err)
+	}
+	tips := make([]*tip.Tip, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		ev, _ := h.Fields[fieldEvent].(string)
+		t, err := tip.Unmarshal([]byte(ev))
+		if err != nil {
+			return nil, "", fmt.Errorf("tip %s: %w", h.ID, err)
+		}
+		t.Text, _ = h.Fields[fieldText].(string)
+		tips = append(tips, t)
+	}
+	if len(tips) == 0 {
+		return nil, "", nil
+	}
+	return tips, tips[len(tips)-1].ID, nil
 }
 
 // swap closes both indexes, moves the new one into place and opens it; searches and writes wait

@@ -70,7 +70,7 @@ func TestRebuildKeepsSearchResults(t *testing.T) {
 	if before[0].Total == 0 || before[5].Total != 1 {
 		t.Fatalf("the fixture's queries find nothing: %d, %d", before[0].Total, before[5].Total)
 	}
-	if err := x.Rebuild(context.Background()); err != nil {
+	if err := x.Rebuild(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	st := x.RebuildStatus()
@@ -112,7 +112,7 @@ func TestRebuildKeepsTipsIndexedMeanwhile(t *testing.T) {
 			}
 		}
 	})
-	if err := x.Rebuild(context.Background()); err != nil {
+	if err := x.Rebuild(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -127,7 +127,7 @@ func TestRebuildKeepsTipsIndexedMeanwhile(t *testing.T) {
 	if err != nil || len(found) != len(late) {
 		t.Errorf("%d of %d tips indexed during the rebuild are there: %v", len(found), len(late), err)
 	}
-	if err := x.Rebuild(context.Background()); err != nil {
+	if err := x.Rebuild(context.Background(), nil); err != nil {
 		t.Fatalf("second rebuild: %v", err)
 	}
 }

@@ -27,6 +27,11 @@ type Stage struct {
 	log     *slog.Logger
 	// OnIndexed, if set, is called with the tips of each batch once they are searchable.
 	OnIndexed func(tips []*tip.Tip, at time.Time)
+	// Keep, if set, archives each tip as it is about to be indexed (text, OCR reading,
+	// classification), so that the index can be rebuilt from the archive. It runs before the
+	// index write: a rebuild reading the archive then never sees an older version than the
+	// index has.
+	Keep func(ctx context.Context, tips []*tip.Tip) error
 }
 
 // NewStage wires the index stage.
@@ -82,6 +87,11 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	existing, err := s.idx.Has(ctx, ids)
 	if err != nil {
 		return nil, err
+	}
+	if s.Keep != nil {
+		if err := s.Keep(ctx, tips); err != nil {
+			return nil, fmt.Errorf("%w: keeping tips in the archive: %w", bus.ErrUnavailable, err)
+		}
 	}
 	refused, err := s.idx.Put(tips)
 	if err != nil {

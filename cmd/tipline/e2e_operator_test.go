@@ -57,7 +57,7 @@ func TestReindexAndImportThroughTheBinary(t *testing.T) {
 	before := answersOf(t, inst.analyst, queries)
 
 	out := runTipline(t, "reindex", "--url", inst.analyst)
-	if !strings.Contains(out, "rebuilt 60 tips") || !strings.Contains(out, "reindex: 60/60 (100%)") {
+	if !strings.Contains(out, "rebuilding from the archive") || !strings.Contains(out, "rebuilt 60 tips") || !strings.Contains(out, "reindex: 60/60 (100%)") {
 		t.Fatalf("reindex said:\n%s", out)
 	}
 	if after := answersOf(t, inst.analyst, queries); !slices.Equal(before, after) {

@@ -259,6 +259,9 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		}
 		indexer := index.NewStage(indexIn, idx, m, log.With("stage", "index"))
 		indexer.OnIndexed = cfg.onIndexed
+		if arc != nil {
+			indexer.Keep = keepInArchive(arc)
+		}
 		run = append(run, indexer)
 	}
 
@@ -382,7 +385,11 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	if ln := lns["analyst"]; ln != nil {
 		analystMux := http.NewServeMux()
 		if idx != nil {
-			index.NewAPI(idx, log.With("api", "analyst")).Register(analystMux)
+			api := index.NewAPI(idx, log.With("api", "analyst"))
+			if arc != nil {
+				api.Archived = keptTips{arc}
+			}
+			api.Register(analystMux)
 		}
 		if roles[roleLetters] {
 			letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)

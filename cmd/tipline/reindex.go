@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
@@ -17,6 +19,7 @@ import (
 func reindexCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline reindex", flag.ContinueOnError)
 	target := fs.String("url", "http://127.0.0.1:8081", "analyst API of the running process that holds the index (tipline serve, or --roles index)")
+	from := fs.String("from", "", "archive (every tip as last indexed, kept in the archive) or index (the index's own copy); default: the archive where the process holds it and it keeps every tip, else the index")
 	return &ffcli.Command{
 		Name:       "reindex",
 		ShortUsage: "tipline reindex [--url URL]",
@@ -29,21 +32,25 @@ func reindexCommand() *ffcli.Command {
 		FlagSet: fs,
 		Options: envOptions(),
 		Exec: func(ctx context.Context, _ []string) error {
-			return reindex(ctx, *target)
+			if *from != "" && *from != "archive" && *from != "index" {
+				return errors.New("--from is archive or index")
+			}
+			return reindex(ctx, *target, *from)
 		},
 	}
 }
 
-func reindex(ctx context.Context, base string) error {
-	st, code, err := rebuildCall(ctx, http.MethodPost, base)
+func reindex(ctx context.Context, base, from string) error {
+	st, code, err := rebuildCall(ctx, http.MethodPost, base+"?from="+url.QueryEscape(from))
 	if err != nil {
 		return err
 	}
 	if code == http.StatusConflict {
 		fmt.Println("a rebuild is already running; following it")
 	} else if code != http.StatusAccepted {
-		return fmt.Errorf("%s: %d", base, code)
+		return fmt.Errorf("%s: %d %s", base, code, st.Error)
 	}
+	fmt.Printf("rebuilding from the %s\n", st.From)
 	p := newProgress("reindex", st.Total)
 	for {
 		select {
@@ -70,7 +77,12 @@ func reindex(ctx context.Context, base string) error {
 
 func rebuildCall(ctx context.Context, method, base string) (index.RebuildStatus, int, error) {
 	var st index.RebuildStatus
-	req, err := http.NewRequestWithContext(ctx, method, base+"/api/v1/index/rebuild", nil)
+	path, query, _ := strings.Cut(base, "?")
+	target := path + "/api/v1/index/rebuild"
+	if query != "" {
+		target += "?" + query
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
 		return st, 0, err
 	}
@@ -79,8 +91,16 @@ func rebuildCall(ctx context.Context, method, base string) (index.RebuildStatus,
 		return st, 0, fmt.Errorf("reindex: %w", err)
 	}
 	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return st, resp.StatusCode, fmt.Errorf("reindex: %s answered %s", base, resp.Status)
+	var body struct {
+		index.RebuildStatus
+		Message string `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return st, resp.StatusCode, fmt.Errorf("reindex: %s answered %s", path, resp.Status)
+	}
+	st = body.RebuildStatus
+	if st.Error == "" {
+		st.Error = body.Message
 	}
 	return st, resp.StatusCode, nil
 }

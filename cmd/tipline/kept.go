@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// keptPrefix holds, in the archive, each tip as it was last indexed (text, OCR reading,
+// classification): what the index is rebuilt from. The manifests under tips/ stay as ingested.
+const keptPrefix = "indexed/"
+
+func keptKey(id string) string { return keptPrefix + id + ".json" }
+
+// keepInArchive is the index stage's Keep in a process that holds the archive: one group
+// commit per batch.
+func keepInArchive(arc *archive.Local) func(context.Context, []*tip.Tip) error {
+	return func(_ context.Context, tips []*tip.Tip) error {
+		b := arc.Batch()
+		for _, t := range tips {
+			ev, err := tip.Marshal(t)
+			if err != nil {
+				return err
+			}
+			if err := b.PutRecord(keptKey(t.ID), ev); err != nil {
+				return err
+			}
+		}
+		return b.Commit()
+	}
+}
+
+// keptTips is the archive's copy of every indexed tip, as an index.Source.
+type keptTips struct{ arc *archive.Local }
+
+func (k keptTips) Count(ctx context.Context) (int, error) {
+	n := 0
+	after := ""
+	for {
+		keys, err := k.arc.ListRecords(ctx, keptPrefix, after, 10000)
+		if err != nil || len(keys) == 0 {
+			return n, err
+		}
+		n += len(keys)
+		after = keys[len(keys)-1]
+	}
+}
+
+func (k keptTips) Page(ctx context.Context, after string, n int) ([]*tip.Tip, string, error) {
+	keys, err := k.arc.ListRecords(ctx, keptPrefix, after, n)
+	if err != nil || len(keys) == 0 {
+		return nil, "", err
+	}
+	tips := make([]*tip.Tip, 0, len(keys))
+	for _, key := range keys {
+		b, err := k.arc.GetRecord(ctx, key)
+		if err != nil {
+			return nil, "", err
+		}
+		t, err := tip.Unmarshal(b)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", key, err)
+		}
+		tips = append(tips, t)
+	}
+	return tips, keys[len(keys)-1], nil
+}
