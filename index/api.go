@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -20,6 +21,30 @@ type API struct {
 	// Archived, if set, is the archive's copy of every indexed tip, which rebuilds read by
 	// default (?from=archive); without it, or with ?from=index, they read the index itself.
 	Archived Source
+	// Audit, if set, records every search and tip view; when it cannot, the answer is refused.
+	Audit Auditor
+}
+
+// Auditor records who did what.
+type Auditor interface {
+	Append(user, action, target string, detail map[string]any) error
+}
+
+// audit records an action of the signed-in user; without accounts (loopback only) the user is
+// "local".
+func (a *API) audit(r *http.Request, action, target string, detail map[string]any) error {
+	if a.Audit == nil {
+		return nil
+	}
+	name := "local"
+	if u, ok := account.FromContext(r.Context()); ok {
+		name = u.Name
+	}
+	if err := a.Audit.Append(name, action, target, detail); err != nil {
+		a.log.Error("audit log not written; answer refused", "err", err)
+		return err
+	}
+	return nil
 }
 
 // NewAPI returns the analyst API over idx.
@@ -36,6 +61,10 @@ func (a *API) Register(mux *http.ServeMux) {
 // startRebuild begins rebuilding the index in the background (tipline reindex); the old index
 // answers searches until the new one is swapped in.
 func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
+	if u, ok := account.FromContext(r.Context()); ok && u.Role != account.RoleAdmin {
+		writeError(w, http.StatusForbidden, "only an admin may rebuild the index")
+		return
+	}
 	from := r.URL.Query().Get("from")
 	if from != "" && from != "archive" && from != "index" {
 		writeError(w, http.StatusBadRequest, "from is archive or index")
@@ -112,6 +141,11 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if u, ok := account.FromContext(r.Context()); ok {
+		if q.Offices = u.Offices(); q.Offices != nil && q.Office != "" && !u.Sees(q.Office) {
+			q.Offices = []tip.Office{} // another office's tips: an empty answer, as for any filter
+		}
+	}
 	res, err := a.idx.Search(r.Context(), q)
 	if errors.Is(err, ErrBadQuery) {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -120,6 +154,10 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.log.Error("search failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "search failed")
+		return
+	}
+	if err := a.audit(r, "search", "", map[string]any{"q": q.Text, "filters": v.Encode(), "results": res.Total}); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -139,6 +177,15 @@ func (a *API) tip(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.log.Error("tip lookup failed", "id", id, "err", err)
 		writeError(w, http.StatusInternalServerError, "lookup failed")
+		return
+	}
+	// Another office's tip is answered as if it did not exist: its existence is not told either.
+	if u, ok := account.FromContext(r.Context()); ok && !u.Sees(t.Office) {
+		writeError(w, http.StatusNotFound, "no such tip")
+		return
+	}
+	if err := a.audit(r, "view", id, nil); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
 		return
 	}
 	writeJSON(w, http.StatusOK, t)

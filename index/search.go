@@ -26,6 +26,9 @@ type Query struct {
 	Sort     string    // "relevance" (default when Text is set) or "date" (newest first)
 	Page     int       // from 1
 	Size     int       // hits per page
+	// Offices scopes the search to the tips routed to these offices (the user's); nil: all.
+	// It is part of the query itself, so hits, totals and facets never count another office.
+	Offices []tip.Office
 }
 
 // Limits on paging, so one request cannot ask for the whole index.
@@ -82,6 +85,18 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			tq.SetField(field)
 			must = append(must, tq)
 		}
+	}
+	if q.Offices != nil {
+		scope := make([]query.Query, 0, len(q.Offices))
+		for _, o := range q.Offices {
+			tq := bleve.NewTermQuery(string(o))
+			tq.SetField(fieldOffice)
+			scope = append(scope, tq)
+		}
+		if len(scope) == 0 { // no office at all: nothing
+			return &Result{Page: q.Page, Size: q.Size, Hits: []Hit{}, Facets: map[string]map[string]int{}}, nil
+		}
+		must = append(must, bleve.NewDisjunctionQuery(scope...))
 	}
 	if !q.From.IsZero() || !q.To.IsZero() {
 		yes := true

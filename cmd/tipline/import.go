@@ -23,6 +23,7 @@ import (
 func importCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline import", flag.ContinueOnError)
 	target := fs.String("url", "http://127.0.0.1:8081", "analyst API of the running process that takes letters in (tipline serve, or --roles letters)")
+	token := fs.String("token", "", "API token (tipline user add), once accounts exist; TIPLINE_TOKEN also works")
 	office := fs.String("office", "", "office code the imported e-mails go to (routing reason mailbox); empty: routed by their text. Scans are routed by their addressee")
 	return &ffcli.Command{
 		Name:       "import",
@@ -42,14 +43,14 @@ func importCommand() *ffcli.Command {
 			if *office != "" && !tip.Office(*office).Valid() {
 				return fmt.Errorf("--office: unknown office %q", *office)
 			}
-			return importDir(ctx, *target, args[0], *office)
+			return importDir(ctx, *target, args[0], *office, *token)
 		},
 	}
 }
 
 var scanExts = []string{".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"}
 
-func importDir(ctx context.Context, base, dir, office string) error {
+func importDir(ctx context.Context, base, dir, office, token string) error {
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
@@ -83,7 +84,7 @@ func importDir(ctx context.Context, base, dir, office string) error {
 			p.set(i+1, len(files))
 			continue
 		}
-		wasAgain, err := importFile(ctx, client, base+endpoint, path)
+		wasAgain, err := importFile(ctx, client, base+endpoint, path, token)
 		switch {
 		case err != nil:
 			failed = append(failed, rel)
@@ -107,7 +108,7 @@ func importDir(ctx context.Context, base, dir, office string) error {
 }
 
 // importFile posts one file and says whether tipline had taken it in before.
-func importFile(ctx context.Context, client *http.Client, target, path string) (bool, error) {
+func importFile(ctx context.Context, client *http.Client, target, path, token string) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return false, err
@@ -118,6 +119,9 @@ func importFile(ctx context.Context, client *http.Client, target, path string) (
 		return false, err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return false, err

@@ -55,6 +55,8 @@ func newRoot() *ffcli.Command {
 			reindexCommand(),
 			importCommand(),
 			topicsCommand(),
+			userCommand(),
+			auditCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -30,7 +30,9 @@ import (
 	"github.com/tipline/tipline/ingest/email"
 	"github.com/tipline/tipline/ingest/letter"
 	"github.com/tipline/tipline/ingest/webform"
+	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/tip"
@@ -389,6 +391,12 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			if arc != nil {
 				api.Archived = keptTips{arc}
 			}
+			auditLog, err := audit.Open(auditPath(cfg.DataDir))
+			if err != nil {
+				return fmt.Errorf("audit log: %w", err)
+			}
+			closers = append(closers, closeLogged(log, "audit log", auditLog.Close))
+			api.Audit = auditLog
 			api.Register(analystMux)
 		}
 		if roles[roleLetters] {
@@ -396,7 +404,11 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			// Saved .eml files of an office's backlog (tipline import) come in beside the scans.
 			email.NewAPI(&email.Intake{Submitter: submitter, Records: arc}, log.With("api", "import")).Register(analystMux)
 		}
-		analystSrv = serve(ln, analystMux, log)
+		users, err := account.Open(usersPath(cfg.DataDir))
+		if err != nil {
+			return err
+		}
+		analystSrv = serve(ln, account.Guard(users, nil, analystMux), log)
 		p.analystURL = baseURL(ln)
 	}
 	if ln := lns["public"]; ln != nil {

@@ -19,6 +19,7 @@ import (
 func reindexCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline reindex", flag.ContinueOnError)
 	target := fs.String("url", "http://127.0.0.1:8081", "analyst API of the running process that holds the index (tipline serve, or --roles index)")
+	token := fs.String("token", "", "API token of an admin (tipline user add), once accounts exist; TIPLINE_TOKEN also works")
 	from := fs.String("from", "", "archive (every tip as last indexed, kept in the archive) or index (the index's own copy); default: the archive where the process holds it and it keeps every tip, else the index")
 	return &ffcli.Command{
 		Name:       "reindex",
@@ -35,13 +36,13 @@ func reindexCommand() *ffcli.Command {
 			if *from != "" && *from != "archive" && *from != "index" {
 				return errors.New("--from is archive or index")
 			}
-			return reindex(ctx, *target, *from)
+			return reindex(ctx, *target, *from, *token)
 		},
 	}
 }
 
-func reindex(ctx context.Context, base, from string) error {
-	st, code, err := rebuildCall(ctx, http.MethodPost, base+"?from="+url.QueryEscape(from))
+func reindex(ctx context.Context, base, from, token string) error {
+	st, code, err := rebuildCall(ctx, http.MethodPost, base+"?from="+url.QueryEscape(from), token)
 	if err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func reindex(ctx context.Context, base, from string) error {
 			return fmt.Errorf("stopped watching; the rebuild goes on in tipline: %w", ctx.Err())
 		case <-time.After(250 * time.Millisecond):
 		}
-		st, _, err = rebuildCall(ctx, http.MethodGet, base)
+		st, _, err = rebuildCall(ctx, http.MethodGet, base, token)
 		if err != nil {
 			return err
 		}
@@ -75,7 +76,7 @@ func reindex(ctx context.Context, base, from string) error {
 	}
 }
 
-func rebuildCall(ctx context.Context, method, base string) (index.RebuildStatus, int, error) {
+func rebuildCall(ctx context.Context, method, base, token string) (index.RebuildStatus, int, error) {
 	var st index.RebuildStatus
 	path, query, _ := strings.Cut(base, "?")
 	target := path + "/api/v1/index/rebuild"
@@ -85,6 +86,9 @@ func rebuildCall(ctx context.Context, method, base string) (index.RebuildStatus,
 	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
 		return st, 0, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

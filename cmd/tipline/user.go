@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/tipline/tipline/internal/account"
+	"github.com/tipline/tipline/internal/audit"
+)
+
+func usersPath(dataDir string) string { return filepath.Join(dataDir, "users.json") }
+func auditPath(dataDir string) string { return filepath.Join(dataDir, "audit.log") }
+
+func userCommand() *ffcli.Command {
+	fs := flag.NewFlagSet("tipline user add", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "data", "data folder of the process that serves the analysts (tipline serve, or --roles index)")
+	role := fs.String("role", account.RoleAnalyst, "analyst, supervisor or admin")
+	office := fs.String("office", "", "the office whose tips the user sees (an office code), or all; city sees all")
+	passwordFile := fs.String("password-file", "", "file holding the user's password for the analysts' pages (TIPLINE_PASSWORD also works); without one the account has API tokens only")
+	add := &ffcli.Command{
+		Name:       "add",
+		ShortUsage: "tipline user add NAME --role analyst|supervisor|admin --office CODE|all",
+		ShortHelp:  "create an account and print its API token (shown once)",
+		FlagSet:    fs,
+		Options:    envOptions(),
+		Exec: func(_ context.Context, args []string) error {
+			if len(args) != 1 {
+				return errors.New("user add takes one name")
+			}
+			if *office == "" {
+				return errors.New("--office is required: an office code, or all")
+			}
+			password := os.Getenv("TIPLINE_PASSWORD")
+			if *passwordFile != "" {
+				b, err := os.ReadFile(*passwordFile)
+				if err != nil {
+					return err
+				}
+				password = strings.TrimRight(string(b), "\r\n")
+			}
+			store, err := account.Open(usersPath(*dataDir))
+			if err != nil {
+				return err
+			}
+			token, err := store.Add(account.User{Name: args[0], Role: *role, Office: *office}, password)
+			if err != nil {
+				return err
+			}
+			fmt.Println(token)
+			return nil
+		},
+	}
+	return &ffcli.Command{
+		Name:        "user",
+		ShortUsage:  "tipline user add NAME --role ROLE --office CODE|all",
+		ShortHelp:   "manage analysts' accounts",
+		Subcommands: []*ffcli.Command{add},
+		Exec:        func(context.Context, []string) error { return flag.ErrHelp },
+	}
+}
+
+func auditCommand() *ffcli.Command {
+	fs := flag.NewFlagSet("tipline audit verify", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "data", "data folder holding audit.log")
+	verify := &ffcli.Command{
+		Name:       "verify",
+		ShortUsage: "tipline audit verify [--data-dir DIR]",
+		ShortHelp:  "check the audit log's hash chain; exits 1 naming the first entry that was changed, removed or moved",
+		FlagSet:    fs,
+		Options:    envOptions(),
+		Exec: func(context.Context, []string) error {
+			n, err := audit.Verify(auditPath(*dataDir))
+			if err != nil {
+				return err
+			}
+			fmt.Printf("audit log intact: %d entries\n", n)
+			return nil
+		},
+	}
+	return &ffcli.Command{
+		Name:        "audit",
+		ShortUsage:  "tipline audit verify",
+		ShortHelp:   "the analysts' audit log",
+		Subcommands: []*ffcli.Command{verify},
+		Exec:        func(context.Context, []string) error { return flag.ErrHelp },
+	}
+}

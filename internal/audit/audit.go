@@ -1,0 +1,151 @@
+// Package audit keeps the analysts' audit log: who searched for what, viewed or exported which
+// tips, opened which identity, corrected what, logged in. The log is append-only JSON lines,
+// each entry carrying the hash of the one before, so that changing, removing or reordering an
+// entry breaks the chain and Verify finds where.
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// Entry is one audited action.
+type Entry struct {
+	Seq    int64          `json:"seq"`
+	Time   time.Time      `json:"time"`
+	User   string         `json:"user"`
+	Action string         `json:"action"` // search, view, download, identity, export, correct, login, login_failed, rebuild
+	Target string         `json:"target,omitempty"`
+	Detail map[string]any `json:"detail,omitempty"`
+	Prev   string         `json:"prev"`
+	Hash   string         `json:"hash"`
+}
+
+// hash is SHA-256 over the entry's JSON with Hash empty: Prev ties it to the entry before.
+func (e Entry) hash() string {
+	e.Hash = ""
+	b, _ := json.Marshal(e)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Log appends entries to a file, each durable before Append returns.
+type Log struct {
+	mu   sync.Mutex
+	f    *os.File
+	seq  int64
+	last string
+	now  func() time.Time
+}
+
+// Open opens (creating) the log at path and checks its chain, so appending never extends a
+// broken one silently.
+func Open(path string) (*Log, error) {
+	seq, last, err := verifyFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return &Log{f: f, seq: seq, last: last, now: time.Now}, nil
+}
+
+// Append records an action.
+func (l *Log) Append(user, action, target string, detail map[string]any) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := Entry{Seq: l.seq + 1, Time: l.now().UTC(), User: user, Action: action, Target: target, Detail: detail, Prev: l.last}
+	e.Hash = e.hash()
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if _, err := l.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	l.seq, l.last = e.Seq, e.Hash
+	return nil
+}
+
+// Close closes the file.
+func (l *Log) Close() error { return l.f.Close() }
+
+// Read returns the entries from seq from on, at most n.
+func Read(path string, from int64, n int) ([]Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	defer f.Close()
+	var out []Entry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() && len(out) < n {
+		var e Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return out, fmt.Errorf("audit: %w", err)
+		}
+		if e.Seq >= from {
+			out = append(out, e)
+		}
+	}
+	return out, sc.Err()
+}
+
+// ErrBroken means the chain does not hold: an entry was changed, removed, inserted or reordered.
+var ErrBroken = errors.New("audit: chain broken")
+
+// Verify checks the whole chain at path and returns the number of entries.
+func Verify(path string) (int64, error) {
+	n, _, err := verifyFile(path)
+	return n, err
+}
+
+func verifyFile(path string) (seq int64, last string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	return verify(f)
+}
+
+func verify(r io.Reader) (seq int64, last string, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			return seq, last, fmt.Errorf("%w at line %d: empty line", ErrBroken, line)
+		}
+		var e Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return seq, last, fmt.Errorf("%w at line %d: %v", ErrBroken, line, err)
+		}
+		switch {
+		case e.Seq != seq+1:
+			return seq, last, fmt.Errorf("%w at line %d: entry %d follows %d", ErrBroken, line, e.Seq, seq)
+		case e.Prev != last:
+			return seq, last, fmt.Errorf("%w at line %d (entry %d): it does not follow the entry before", ErrBroken, line, e.Seq)
+		case e.hash() != e.Hash:
+			return seq, last, fmt.Errorf("%w at line %d (entry %d): its content was changed", ErrBroken, line, e.Seq)
+		}
+		seq, last = e.Seq, e.Hash
+	}
+	return seq, last, sc.Err()
+}
