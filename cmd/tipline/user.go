@@ -31,6 +31,14 @@ func userCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    envOptions(),
 		Exec: func(_ context.Context, args []string) error {
+			// DESIGN.md puts the name first (user add NAME --role …): the flag package stops
+			// at it, so the flags after it are parsed here.
+			if len(args) > 1 {
+				if err := fs.Parse(args[1:]); err != nil {
+					return err
+				}
+				args = append(args[:1], fs.Args()...)
+			}
 			if len(args) != 1 {
 				return errors.New("user add takes one name")
 			}
