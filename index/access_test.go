@@ -31,7 +31,11 @@ func TestAccessControl(t *testing.T) {
 	at := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 	liunanTip := newTip("柳南区有人放高利贷，逾期就爆通讯录", tip.PredatoryLoan, tip.Liunan, at)
 	yufengTip := newTip("鱼峰区有人放高利贷，还雇水军造谣", tip.PredatoryLoan, tip.Yufeng, at.Add(time.Minute))
-	cityTip := newTip("网上有人放高利贷，不知道在哪个区", tip.PredatoryLoan, tip.City, at.Add(2*time.Minute))
+	cityTip := newTip("=HYPERLINK(\"http://x\") 网上有人放高利贷，不知道在哪个区", tip.PredatoryLoan, tip.City, at.Add(2*time.Minute))
+	// One gang's collector number in all three offices' tips.
+	for _, tp := range []*tip.Tip{liunanTip, yufengTip, cityTip} {
+		tp.Entities = []tip.Entity{{Kind: "phone", Value: "13911112222"}, {Kind: "amount", Value: "5000"}}
+	}
 	if _, err := x.Put([]*tip.Tip{liunanTip, yufengTip, cityTip}); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +112,10 @@ func TestAccessControl(t *testing.T) {
 		{"city.analyst", "POST", "/api/v1/index/rebuild", 403, 0, ""},
 		{"ops.admin", "GET", "/api/v1/search?q=高利贷&office=liunan", 200, 1, "liunan:1"},
 		{"ops.admin", "GET", "/api/v1/index/rebuild", 200, 0, ""},
+		{"liunan.analyst", "GET", "/api/v1/search?q=贷", 200, 1, "liunan:1"},
+		{"liunan.analyst", "GET", "/api/v1/search?entity=phone:13911112222", 200, 1, "liunan:1"},
+		{"city.analyst", "GET", "/api/v1/search?entity=phone:13911112222", 200, 3, "city:1 yufeng:1 liunan:1"},
+		{"liunan.analyst", "GET", "/api/v1/tips/" + yufengTip.ID + "/related", 404, 0, ""},
 		{"", "GET", "/api/v1/search?q=高利贷", 401, 0, ""},
 		{"", "GET", "/api/v1/tips/" + liunanTip.ID, 401, 0, ""},
 	}
@@ -123,6 +131,42 @@ func TestAccessControl(t *testing.T) {
 			}
 		}
 	}
+	// Related tips and exports stay inside the user's offices.
+	related := func(user string) float64 {
+		_, out := call(user, "GET", "/api/v1/tips/"+liunanTip.ID+"/related")
+		rel, _ := out["related"].([]any)
+		if len(rel) != 1 { // the phone; the amount links nothing
+			t.Fatalf("%s: related %v", user, out)
+		}
+		return rel[0].(map[string]any)["total"].(float64)
+	}
+	if n := related("liunan.analyst"); n != 0 {
+		t.Errorf("柳南's analyst sees %v other tips with the number; want 0 (they are other offices')", n)
+	}
+	if n := related("city.analyst"); n != 2 {
+		t.Errorf("the city analyst sees %v other tips with the number; want 2", n)
+	}
+	export := func(user string) string {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/export?q=高利贷", nil)
+		req.Header.Set("Authorization", "Bearer "+tokens[user])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "\uFEFF编号,") {
+			t.Fatalf("%s export: %d %q", user, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	if csv := export("liunan.analyst"); !strings.Contains(csv, liunanTip.ID) || strings.Contains(csv, yufengTip.ID) || strings.Contains(csv, cityTip.ID) {
+		t.Errorf("柳南's export:\n%s", csv)
+	}
+	csv := export("city.analyst")
+	if strings.Count(csv, "\n") != 4 || !strings.Contains(csv, `"'=HYPERLINK(`) {
+		t.Errorf("the city's export (3 rows, formula defused):\n%s", csv)
+	}
 	// Every search and view answered is in the audit log, by name; refusals are not views.
 	b, _ := os.ReadFile(auditPath)
 	log := string(b)
@@ -135,7 +179,10 @@ func TestAccessControl(t *testing.T) {
 	if strings.Contains(log, `"user":"liunan.analyst","action":"view","target":"`+yufengTip.ID) {
 		t.Error("a refused view was logged as a view")
 	}
-	if n, err := audit.Verify(auditPath); err != nil || n != 9 { // 6 searches and 3 views answered
+	if !strings.Contains(log, `"user":"city.analyst","action":"export"`) {
+		t.Error("an export is not in the audit log")
+	}
+	if n, err := audit.Verify(auditPath); err != nil || n != 16 { // 9 searches, 3 views, 2 related, 2 exports
 		t.Errorf("audit chain: %d entries, %v", n, err)
 	}
 }

@@ -2,12 +2,14 @@ package index
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tipline/tipline/internal/account"
@@ -54,6 +56,8 @@ func NewAPI(idx *Index, log *slog.Logger) *API { return &API{idx: idx, log: log}
 func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/search", a.search)
 	mux.HandleFunc("GET /api/v1/tips/{id}", a.tip)
+	mux.HandleFunc("GET /api/v1/tips/{id}/related", a.related)
+	mux.HandleFunc("GET /api/v1/export", a.export)
 	mux.HandleFunc("POST /api/v1/index/rebuild", a.startRebuild)
 	mux.HandleFunc("GET /api/v1/index/rebuild", a.rebuildStatus)
 }
@@ -123,6 +127,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		Source:   tip.Source(v.Get("source")),
 		Flag:     v.Get("flag"),
 		Sort:     v.Get("sort"),
+		Entity:   v.Get("entity"),
 	}
 	var err error
 	if q.From, err = parseTime(v.Get("from"), false); err != nil {
@@ -165,23 +170,9 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) tip(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !tip.ValidID(id) {
-		writeError(w, http.StatusNotFound, "no such tip")
-		return
-	}
-	t, err := a.idx.Get(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no such tip")
-		return
-	}
-	if err != nil {
-		a.log.Error("tip lookup failed", "id", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "lookup failed")
-		return
-	}
 	// Another office's tip is answered as if it did not exist: its existence is not told either.
-	if u, ok := account.FromContext(r.Context()); ok && !u.Sees(t.Office) {
-		writeError(w, http.StatusNotFound, "no such tip")
+	t, ok := a.visibleTip(w, r, id)
+	if !ok {
 		return
 	}
 	if err := a.audit(r, "view", id, nil); err != nil {
@@ -221,4 +212,160 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// linkingKinds are the entities that tie tips to one gang; amounts are too common to.
+var linkingKinds = map[string]bool{"phone": true, "url": true, "domain": true, "app": true, "account": true,
+	"qq": true, "wechat": true, "bank_card": true}
+
+// Related is, for one entity of a tip, the other tips the user may see that name it too.
+type Related struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+	Total uint64 `json:"total"`
+	Hits  []Hit  `json:"hits"`
+}
+
+// related answers GET /api/v1/tips/{id}/related: the tips sharing each of the tip's phone
+// numbers, accounts, apps, sites and cards, newest first, within the user's offices.
+func (a *API) related(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	t, ok := a.visibleTip(w, r, id)
+	if !ok {
+		return
+	}
+	var scope []tip.Office
+	if u, ok := account.FromContext(r.Context()); ok {
+		scope = u.Offices()
+	}
+	out := []Related{}
+	seen := map[string]bool{}
+	for _, e := range t.Entities {
+		key := e.Kind + ":" + e.Value
+		if !linkingKinds[e.Kind] || seen[key] {
+			continue
+		}
+		seen[key] = true
+		res, err := a.idx.Search(r.Context(), Query{Entity: key, Offices: scope, Sort: "date", Size: 21})
+		if err != nil {
+			a.log.Error("related tips failed", "err", err)
+			writeError(w, http.StatusInternalServerError, "lookup failed")
+			return
+		}
+		rel := Related{Kind: e.Kind, Value: e.Value, Hits: []Hit{}}
+		for _, h := range res.Hits {
+			if h.ID != id && len(rel.Hits) < 20 {
+				rel.Hits = append(rel.Hits, h)
+			}
+		}
+		rel.Total = res.Total - 1 // the tip itself
+		out = append(out, rel)
+	}
+	if err := a.audit(r, "related", id, map[string]any{"entities": len(out)}); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "related": out})
+}
+
+// visibleTip loads a tip the signed-in user may see, or answers 404 as for an unknown one.
+func (a *API) visibleTip(w http.ResponseWriter, r *http.Request, id string) (*tip.Tip, bool) {
+	if !tip.ValidID(id) {
+		writeError(w, http.StatusNotFound, "no such tip")
+		return nil, false
+	}
+	t, err := a.idx.Get(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no such tip")
+		return nil, false
+	}
+	if err != nil {
+		a.log.Error("tip lookup failed", "id", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "lookup failed")
+		return nil, false
+	}
+	if u, ok := account.FromContext(r.Context()); ok && !u.Sees(t.Office) {
+		writeError(w, http.StatusNotFound, "no such tip")
+		return nil, false
+	}
+	return t, true
+}
+
+// exportLimit bounds one export; narrow the query for more.
+const exportLimit = 10000
+
+// export answers GET /api/v1/export with the search's parameters: the matching tips the user
+// may see as CSV, UTF-8 with a byte-order mark so that Excel shows the Chinese correctly.
+func (a *API) export(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	q := Query{Text: v.Get("q"), Category: tip.Category(v.Get("category")), Office: tip.Office(v.Get("office")),
+		Source: tip.Source(v.Get("source")), Flag: v.Get("flag"), Entity: v.Get("entity"), Sort: "date", Size: MaxPageSize}
+	var err error
+	if q.From, err = parseTime(v.Get("from"), false); err != nil {
+		writeError(w, http.StatusBadRequest, "from: "+err.Error())
+		return
+	}
+	if q.To, err = parseTime(v.Get("to"), true); err != nil {
+		writeError(w, http.StatusBadRequest, "to: "+err.Error())
+		return
+	}
+	if u, ok := account.FromContext(r.Context()); ok {
+		if q.Offices = u.Offices(); q.Offices != nil && q.Office != "" && !u.Sees(q.Office) {
+			q.Offices = []tip.Office{}
+		}
+	}
+	var rows [][]string
+	for q.Page = 1; len(rows) < exportLimit; q.Page++ {
+		res, err := a.idx.Search(r.Context(), q)
+		if errors.Is(err, ErrBadQuery) {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if err != nil {
+			a.log.Error("export failed", "err", err)
+			writeError(w, http.StatusInternalServerError, "export failed")
+			return
+		}
+		for _, h := range res.Hits {
+			t, err := a.idx.Get(r.Context(), h.ID)
+			if err != nil {
+				continue
+			}
+			var ents []string
+			for _, e := range t.Entities {
+				ents = append(ents, e.Kind+":"+e.Value)
+			}
+			rows = append(rows, []string{t.ID, t.ReceivedAt.In(chinaTime).Format("2006-01-02 15:04"), string(t.Office), t.Office.Name(),
+				h.Category, string(t.Source), strings.Join(ents, " "), t.Text})
+		}
+		if len(res.Hits) < q.Size || (q.Page*q.Size) >= maxOffset {
+			break
+		}
+	}
+	if err := a.audit(r, "export", "", map[string]any{"filters": v.Encode(), "rows": len(rows)}); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="tipline-export.csv"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write([]byte("\uFEFF"))
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"编号", "收到时间", "受理单位代码", "受理单位", "类别", "渠道", "实体", "内容"})
+	for _, row := range rows {
+		_ = cw.Write(csvSafe(row))
+	}
+	cw.Flush()
+}
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula: tips are written by anyone.
+func csvSafe(row []string) []string {
+	out := make([]string, len(row))
+	for i, c := range row {
+		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			c = "'" + c
+		}
+		out[i] = c
+	}
+	return out
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -26,6 +28,8 @@ type Query struct {
 	Sort     string    // "relevance" (default when Text is set) or "date" (newest first)
 	Page     int       // from 1
 	Size     int       // hits per page
+	// Entity keeps the tips that name this entity, "kind:value" (phone:13800138000).
+	Entity string
 	// Offices scopes the search to the tips routed to these offices (the user's); nil: all.
 	// It is part of the query itself, so hits, totals and facets never count another office.
 	Offices []tip.Office
@@ -72,6 +76,8 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	var must []query.Query
 	if strings.TrimSpace(q.Text) == "" {
 		must = append(must, bleve.NewMatchAllQuery())
+	} else if r := singleHan(q.Text); r != "" {
+		must = append(must, singleCharQuery(r))
 	} else {
 		qs := bleve.NewQueryStringQuery(q.Text)
 		if _, err := qs.Parse(); err != nil {
@@ -79,7 +85,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		must = append(must, qs)
 	}
-	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source), fieldFlags: q.Flag} {
+	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source), fieldFlags: q.Flag, fieldEntities: q.Entity} {
 		if v != "" {
 			tq := bleve.NewTermQuery(v)
 			tq.SetField(field)
@@ -190,4 +196,29 @@ func truncate(s string, runes int) string {
 		i += size
 	}
 	return s[:i] + "…"
+}
+
+// singleHan returns s if it is one Han character (surrounding space aside), else "".
+func singleHan(s string) string {
+	s = strings.TrimSpace(s)
+	r := []rune(s)
+	if len(r) == 1 && unicode.Is(unicode.Han, r[0]) {
+		return s
+	}
+	return ""
+}
+
+// singleCharQuery finds one Han character. The cjk analyzer indexes Han text as overlapping
+// bigrams, so a lone character is in the index only inside them: it matches the bigrams that
+// begin or end with it (and the character itself, which the analyzer keeps where it stands
+// alone).
+func singleCharQuery(r string) query.Query {
+	quoted := regexp.QuoteMeta(r)
+	first := bleve.NewRegexpQuery(quoted + ".")
+	first.SetField(fieldText)
+	last := bleve.NewRegexpQuery("." + quoted)
+	last.SetField(fieldText)
+	alone := bleve.NewTermQuery(r)
+	alone.SetField(fieldText)
+	return bleve.NewDisjunctionQuery(first, last, alone)
 }
