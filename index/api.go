@@ -25,6 +25,8 @@ type API struct {
 	Archived Source
 	// Audit, if set, records every search and tip view; when it cannot, the answer is refused.
 	Audit Auditor
+	// Desk, if set, lets analysts change tips (status, corrections) and open identities.
+	Desk *Desk
 }
 
 // Auditor records who did what.
@@ -58,6 +60,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/tips/{id}", a.tip)
 	mux.HandleFunc("GET /api/v1/tips/{id}/related", a.related)
 	mux.HandleFunc("GET /api/v1/export", a.export)
+	a.registerDesk(mux)
 	mux.HandleFunc("POST /api/v1/index/rebuild", a.startRebuild)
 	mux.HandleFunc("GET /api/v1/index/rebuild", a.rebuildStatus)
 }
@@ -128,6 +131,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		Flag:     v.Get("flag"),
 		Sort:     v.Get("sort"),
 		Entity:   v.Get("entity"),
+		Status:   v.Get("status"),
 	}
 	var err error
 	if q.From, err = parseTime(v.Get("from"), false); err != nil {

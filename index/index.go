@@ -31,6 +31,7 @@ const (
 	fieldTerms      = "terms"
 	fieldScore      = "score"
 	fieldFlags      = "flags" // what a tip waits for, e.g. FlagManualTranscription
+	fieldStatus     = "status"
 	fieldEvent      = "event" // the tip event without its text, stored only, for the detail view
 )
 
@@ -115,7 +116,7 @@ func newMapping() mapping.IndexMapping {
 
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt(fieldText, text)
-	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldEntities, fieldTerms, fieldFlags} {
+	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldEntities, fieldTerms, fieldFlags, fieldStatus} {
 		doc.AddFieldMappingsAt(f, keyword)
 	}
 	doc.AddFieldMappingsAt(fieldReceivedAt, date)
@@ -152,6 +153,10 @@ func document(t *tip.Tip, event []byte) map[string]any {
 	}
 	if t.OCR != nil && t.OCR.Manual {
 		d[fieldFlags] = []string{FlagManualTranscription}
+	}
+	d[fieldStatus] = tip.StatusNew
+	if t.Handling != nil {
+		d[fieldStatus] = t.Handling.Status
 	}
 	var ents []string
 	for _, e := range t.Entities {

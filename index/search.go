@@ -30,6 +30,7 @@ type Query struct {
 	Size     int       // hits per page
 	// Entity keeps the tips that name this entity, "kind:value" (phone:13800138000).
 	Entity string
+	Status string // new, assigned, investigating, closed
 	// Offices scopes the search to the tips routed to these offices (the user's); nil: all.
 	// It is part of the query itself, so hits, totals and facets never count another office.
 	Offices []tip.Office
@@ -85,7 +86,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		must = append(must, qs)
 	}
-	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source), fieldFlags: q.Flag, fieldEntities: q.Entity} {
+	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source), fieldFlags: q.Flag, fieldEntities: q.Entity, fieldStatus: q.Status} {
 		if v != "" {
 			tq := bleve.NewTermQuery(v)
 			tq.SetField(field)
@@ -118,6 +119,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	req.AddFacet(fieldOffice, bleve.NewFacetRequest(fieldOffice, len(tip.Offices())))
 	req.AddFacet(fieldSource, bleve.NewFacetRequest(fieldSource, len(tip.Sources())))
 	req.AddFacet(fieldFlags, bleve.NewFacetRequest(fieldFlags, 1))
+	req.AddFacet(fieldStatus, bleve.NewFacetRequest(fieldStatus, len(tip.Statuses())))
 	if q.Sort == "date" {
 		req.SortBy([]string{"-" + fieldReceivedAt, "-_id"})
 	} else {

@@ -397,6 +397,16 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			}
 			closers = append(closers, closeLogged(log, "audit log", auditLog.Close))
 			api.Audit = auditLog
+			if arc != nil {
+				feedback, err := os.OpenFile(filepath.Join(cfg.DataDir, "feedback.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+				if err != nil {
+					return err
+				}
+				closers = append(closers, closeLogged(log, "feedback", feedback.Close))
+				api.Desk = &index.Desk{Keep: keepInArchive(arc), PutRecord: arc.PutRecord, GetRecord: arc.GetRecord,
+					Feedback:  func(line []byte) error { _, err := feedback.Write(append(line, '\n')); return err },
+					Corrected: func(field string) { m.Corrected.WithLabelValues(field).Inc() }}
+			}
 			api.Register(analystMux)
 		}
 		if roles[roleLetters] {

@@ -449,7 +449,7 @@ func TestCoarseStatusFollowsTheWorkflow(t *testing.T) {
 	_, out := f.post(t, "application/json", []byte(`{"text":"舆情敲诈"}`))
 	for _, tc := range []struct{ workflow, want string }{{"", "received"}, {"new", "received"}, {"assigned", "handling"}, {"investigating", "handling"}, {"closed", "closed"}} {
 		if tc.workflow != "" {
-			if err := f.arc.PutRecord(context.Background(), WorkflowKey(out["id"].(string)), []byte(`{"status":"`+tc.workflow+`"}`)); err != nil {
+			if err := f.arc.PutRecord(context.Background(), tip.WorkflowKey(out["id"].(string)), []byte(`{"status":"`+tc.workflow+`"}`)); err != nil {
 				t.Fatal(err)
 			}
 		}

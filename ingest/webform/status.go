@@ -11,11 +11,8 @@ import (
 
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/tip"
 )
-
-// WorkflowKey is the archive record in which the analysts' side keeps a tip's handling state:
-// {"status": "new" | "assigned" | "investigating" | "closed"}.
-func WorkflowKey(tipID string) string { return "workflow/" + tipID + ".json" }
 
 // Coarse statuses the reporter sees: no more than whether someone is on it.
 const (
@@ -28,9 +25,9 @@ var statusNames = map[string]string{statusReceived: "已收到，等待处理", 
 
 func coarse(workflow string) string {
 	switch workflow {
-	case "assigned", "investigating":
+	case tip.StatusAssigned, tip.StatusInvestigating:
 		return statusHandling
-	case "closed":
+	case tip.StatusClosed:
 		return statusClosed
 	}
 	return statusReceived
@@ -60,7 +57,7 @@ func (s *Server) lookup(ctx context.Context, typed string) (*receiptStatus, erro
 		return nil, err
 	}
 	st := &receiptStatus{Status: statusReceived, ReceivedAt: rec.ReceivedAt, record: rec}
-	b, err := s.archive.GetRecord(ctx, WorkflowKey(rec.TipID))
+	b, err := s.archive.GetRecord(ctx, tip.WorkflowKey(rec.TipID))
 	switch {
 	case err == nil:
 		var wf struct {

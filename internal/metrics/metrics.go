@@ -42,6 +42,7 @@ type Metrics struct {
 	RulesReloads      *prometheus.CounterVec // result: ok, error
 	RulesInfo         *prometheus.GaugeVec   // version of the rules in use
 	ConsumerLag       *prometheus.GaugeVec   // group, topic, partition: messages not yet committed
+	Corrected         *prometheus.CounterVec // field: category or office, corrected by an analyst
 }
 
 // Sizes are the gauges of what tipline keeps on disk, refreshed by whoever holds the archive
@@ -128,11 +129,17 @@ func New(reg prometheus.Registerer, rejectReasons []string) *Metrics {
 			Name: "tipline_classifier_rules_info",
 			Help: "Always 1; the version label is the classifier rules in use.",
 		}, []string{"version"}),
+		Corrected: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_corrections_total",
+			Help: "Tips whose category or office an analyst corrected, by field.",
+		}, []string{"field"}),
 		ConsumerLag: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tipline_kafka_consumer_lag_messages",
 			Help: "Messages of a topic partition that a stage's consumer group has not committed yet.",
 		}, []string{"group", "topic", "partition"}),
 	}
+	m.Corrected.WithLabelValues("category")
+	m.Corrected.WithLabelValues("office")
 	m.RulesReloads.WithLabelValues("ok")
 	m.RulesReloads.WithLabelValues("error")
 	version := "(devel)"

@@ -173,6 +173,16 @@ func LoadKey(dir string, office tip.Office) (*Opener, error) {
 	return &Opener{Office: office, identity: ids[0]}, nil
 }
 
+// ParseKey reads an office's private key as tipline keys init wrote it (comment lines allowed),
+// for a supervisor who brings the key to open one identity; it is never stored.
+func ParseKey(office tip.Office, text string) (*Opener, error) {
+	ids, err := age.ParseIdentities(strings.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("seal: key of %s: %w", office, err)
+	}
+	return &Opener{Office: office, identity: ids[0]}, nil
+}
+
 // ErrNotForThisOffice means the identity was sealed for other offices.
 var ErrNotForThisOffice = errors.New("seal: identity not sealed for this office")
 

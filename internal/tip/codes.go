@@ -112,4 +112,22 @@ const (
 	RouteForm          RoutingReason = "form"           // the citizen chose the office on the form
 	RoutePlace         RoutingReason = "place"          // a place named in the text
 	RouteDefault       RoutingReason = "default"        // nothing better: the city office
+	RouteAnalyst       RoutingReason = "analyst"        // an analyst moved the tip to this office
 )
+
+// Handling states of a tip on the analysts' side; the reporter sees them coarsely.
+const (
+	StatusNew           = "new"
+	StatusAssigned      = "assigned"
+	StatusInvestigating = "investigating"
+	StatusClosed        = "closed"
+)
+
+// WorkflowKey is the archive record holding a tip's handling state, {"status": …}: the
+// analysts' side writes it, the reporter's status page reads it.
+func WorkflowKey(id string) string { return "workflow/" + id + ".json" }
+
+// Statuses lists the handling states in their order.
+func Statuses() []string {
+	return []string{StatusNew, StatusAssigned, StatusInvestigating, StatusClosed}
+}

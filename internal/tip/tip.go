@@ -45,6 +45,24 @@ type Tip struct {
 	Entities []Entity `json:"entities,omitempty"`
 	// Additions lists what the reporter added after the first submission, oldest first.
 	Additions []Addition `json:"additions,omitempty"`
+	// Handling is the analysts' side: the status and every change made to the tip.
+	Handling *Handling `json:"handling,omitempty"`
+}
+
+// Handling is where a tip stands with the analysts, and its history.
+type Handling struct {
+	Status  string   `json:"status"`
+	History []Change `json:"history,omitempty"`
+}
+
+// Change is one thing an analyst did to a tip.
+type Change struct {
+	At    time.Time `json:"at"`
+	User  string    `json:"user"`
+	Field string    `json:"field"` // status, category, office
+	From  string    `json:"from"`
+	To    string    `json:"to"`
+	Note  string    `json:"note,omitempty"`
 }
 
 // Routing records which office a tip goes to and why, so an analyst can check it.

@@ -1,0 +1,270 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tipline/tipline/internal/account"
+	"github.com/tipline/tipline/internal/seal"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Desk is what the analysts' actions on a tip need besides the index, in a process that holds
+// the archive (tipline serve all in one): without it those actions answer 503.
+type Desk struct {
+	// Keep archives a changed tip (Stage.Keep), so a rebuild keeps the change.
+	Keep func(ctx context.Context, tips []*tip.Tip) error
+	// PutRecord and GetRecord reach the archive's records: the workflow record the reporter's
+	// status page reads, and the sealed identities.
+	PutRecord func(ctx context.Context, key string, data []byte) error
+	GetRecord func(ctx context.Context, key string) ([]byte, error)
+	// Feedback appends one JSON line per correction, for tuning the rules.
+	Feedback func(line []byte) error
+	// Corrected counts corrections by field (category, office).
+	Corrected func(field string)
+}
+
+// next states an analyst may move a tip to: forward one step or more, or back from closed to
+// investigating (reopened).
+var nextStatuses = map[string][]string{
+	tip.StatusNew:           {tip.StatusAssigned, tip.StatusInvestigating, tip.StatusClosed},
+	tip.StatusAssigned:      {tip.StatusInvestigating, tip.StatusClosed},
+	tip.StatusInvestigating: {tip.StatusClosed},
+	tip.StatusClosed:        {tip.StatusInvestigating},
+}
+
+func (a *API) registerDesk(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/tips/{id}/status", a.setStatus)
+	mux.HandleFunc("POST /api/v1/tips/{id}/correction", a.correct)
+	mux.HandleFunc("POST /api/v1/tips/{id}/identity", a.openIdentity)
+}
+
+// readBody decodes a small JSON body, refusing unknown fields.
+func readBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func userName(r *http.Request) string {
+	if u, ok := account.FromContext(r.Context()); ok {
+		return u.Name
+	}
+	return "local"
+}
+
+// record adds a change to t's history.
+func record(r *http.Request, t *tip.Tip, field, from, to, note string) {
+	if t.Handling == nil {
+		t.Handling = &tip.Handling{Status: tip.StatusNew}
+	}
+	t.Handling.History = append(t.Handling.History, tip.Change{At: time.Now().UTC(), User: userName(r), Field: field, From: from, To: to, Note: note})
+}
+
+// persist archives the changed tip, then re-indexes it (the order Stage.Keep documents).
+func (a *API) persist(w http.ResponseWriter, r *http.Request, t *tip.Tip) bool {
+	tips := []*tip.Tip{t}
+	if err := a.Desk.Keep(r.Context(), tips); err != nil {
+		a.log.Error("change not archived", "id", t.ID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the archive is not available")
+		return false
+	}
+	if refused, err := a.idx.Put(tips); err != nil || refused != nil {
+		a.log.Error("change not indexed", "id", t.ID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the index is not available")
+		return false
+	}
+	return true
+}
+
+func (a *API) deskTip(w http.ResponseWriter, r *http.Request) (*tip.Tip, bool) {
+	if a.Desk == nil {
+		writeError(w, http.StatusServiceUnavailable, "this process does not hold the archive: changes are made where tipline runs all in one")
+		return nil, false
+	}
+	return a.visibleTip(w, r, r.PathValue("id"))
+}
+
+// setStatus moves a tip through new → assigned → investigating → closed.
+func (a *API) setStatus(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Status string `json:"status"`
+		Note   string `json:"note"`
+	}
+	if !readBody(w, r, &body) {
+		return
+	}
+	t, ok := a.deskTip(w, r)
+	if !ok {
+		return
+	}
+	from := tip.StatusNew
+	if t.Handling != nil {
+		from = t.Handling.Status
+	}
+	if !slices.Contains(nextStatuses[from], body.Status) {
+		writeError(w, http.StatusBadRequest, "a tip that is "+from+" can move to: "+strings.Join(nextStatuses[from], ", "))
+		return
+	}
+	if err := a.audit(r, "status", t.ID, map[string]any{"from": from, "to": body.Status}); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
+		return
+	}
+	record(r, t, "status", from, body.Status, body.Note)
+	t.Handling.Status = body.Status
+	// The reporter's status page reads the workflow record; the tip itself carries the history.
+	rec, _ := json.Marshal(map[string]string{"status": body.Status})
+	if err := a.Desk.PutRecord(r.Context(), tip.WorkflowKey(t.ID), rec); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the archive is not available")
+		return
+	}
+	if !a.persist(w, r, t) {
+		return
+	}
+	writeJSON(w, http.StatusOK, t.Handling)
+}
+
+// correct changes a tip's category or office, records why, and feeds the correction back for
+// tuning the rules.
+func (a *API) correct(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Category string `json:"category"`
+		Office   string `json:"office"`
+		Reason   string `json:"reason"`
+	}
+	if !readBody(w, r, &body) {
+		return
+	}
+	switch {
+	case body.Category == "" && body.Office == "":
+		writeError(w, http.StatusBadRequest, "give category or office")
+		return
+	case body.Category != "" && !tip.Category(body.Category).Valid():
+		writeError(w, http.StatusBadRequest, "unknown category "+body.Category)
+		return
+	case body.Office != "" && !tip.Office(body.Office).Valid():
+		writeError(w, http.StatusBadRequest, "unknown office "+body.Office)
+		return
+	case utf8.RuneCountInString(strings.TrimSpace(body.Reason)) < 2:
+		writeError(w, http.StatusBadRequest, "say why (reason)")
+		return
+	}
+	t, ok := a.deskTip(w, r)
+	if !ok {
+		return
+	}
+	feedback := map[string]any{"id": t.ID, "text": t.Text, "user": userName(r), "reason": body.Reason, "at": time.Now().UTC()}
+	if t.Verdict != nil {
+		feedback["rules_version"], feedback["score"] = t.Verdict.RulesVersion, t.Verdict.Score
+	}
+	if err := a.audit(r, "correct", t.ID, map[string]any{"category": body.Category, "office": body.Office, "reason": body.Reason}); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
+		return
+	}
+	if body.Category != "" && t.Verdict != nil && string(t.Verdict.Category) != body.Category {
+		feedback["from_category"], feedback["to_category"] = t.Verdict.Category, body.Category
+		record(r, t, "category", string(t.Verdict.Category), body.Category, body.Reason)
+		t.Verdict.Category = tip.Category(body.Category)
+		a.Desk.Corrected("category")
+	}
+	if body.Office != "" && string(t.Office) != body.Office {
+		feedback["from_office"], feedback["to_office"] = t.Office, body.Office
+		record(r, t, "office", string(t.Office), body.Office, body.Reason)
+		t.Office = tip.Office(body.Office)
+		t.Routing = tip.Routing{Reason: tip.RouteAnalyst, Detail: userName(r)}
+		a.Desk.Corrected("office")
+	}
+	if !a.persist(w, r, t) {
+		return
+	}
+	line, _ := json.Marshal(feedback)
+	if err := a.Desk.Feedback(line); err != nil {
+		a.log.Error("feedback not written", "err", err)
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// openIdentity opens a real-name reporter's sealed identity: only a supervisor of the office
+// the tip is routed to, or an admin, with that office's (or the city's) private key, which the
+// request carries and nothing keeps, and a reason, recorded in the audit log before anything is
+// shown.
+func (a *API) openIdentity(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Reason string `json:"reason"`
+		Key    string `json:"key"`    // the office's private key, as tipline keys init wrote it
+		KeyOf  string `json:"office"` // whose key it is: the tip's office or city (default: the tip's)
+	}
+	if !readBody(w, r, &body) {
+		return
+	}
+	u, signedIn := account.FromContext(r.Context())
+	if !signedIn || (u.Role != account.RoleSupervisor && u.Role != account.RoleAdmin) {
+		writeError(w, http.StatusForbidden, "only a supervisor of the receiving office, or an admin, opens an identity")
+		return
+	}
+	if utf8.RuneCountInString(strings.TrimSpace(body.Reason)) < 4 {
+		writeError(w, http.StatusBadRequest, "say why the identity is needed (reason, at least 4 characters)")
+		return
+	}
+	t, ok := a.deskTip(w, r)
+	if !ok {
+		return
+	}
+	if u.Role == account.RoleSupervisor && u.Office != string(t.Office) {
+		// A city supervisor sees every tip but opens only the city's.
+		writeError(w, http.StatusForbidden, "only a supervisor of "+string(t.Office)+" opens this identity")
+		return
+	}
+	if t.Reporter.Sealed == "" {
+		writeError(w, http.StatusNotFound, "this tip has no sealed identity (anonymous, or not from the web form)")
+		return
+	}
+	keyOf := tip.Office(body.KeyOf)
+	if keyOf == "" {
+		keyOf = t.Office
+	}
+	opener, err := seal.ParseKey(keyOf, body.Key)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "the key cannot be read")
+		return
+	}
+	sealed, err := a.Desk.GetRecord(r.Context(), t.Reporter.Sealed)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the archive is not available")
+		return
+	}
+	who, err := opener.Open(sealed)
+	if errors.Is(err, seal.ErrNotForThisOffice) {
+		_ = a.audit(r, "identity_refused", t.ID, map[string]any{"reason": body.Reason, "key_of": keyOf})
+		writeError(w, http.StatusForbidden, "this key does not open the identity: it was sealed for "+officesList(t.Reporter.SealedFor))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "the identity could not be opened")
+		return
+	}
+	if err := a.audit(r, "identity", t.ID, map[string]any{"reason": body.Reason, "key_of": keyOf}); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "audit log unavailable: the identity stays sealed")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, who)
+}
+
+func officesList(os []tip.Office) string {
+	var s []string
+	for _, o := range os {
+		s = append(s, string(o))
+	}
+	return strings.Join(s, ", ")
+}
