@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +31,8 @@ type Desk struct {
 	Feedback func(line []byte) error
 	// Corrected counts corrections by field (category, office).
 	Corrected func(field string)
+	// Open reads an archived file by its sha256.
+	Open func(ctx context.Context, sha string) (io.ReadCloser, error)
 }
 
 // next states an analyst may move a tip to: forward one step or more, or back from closed to
@@ -43,6 +48,81 @@ func (a *API) registerDesk(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/tips/{id}/status", a.setStatus)
 	mux.HandleFunc("POST /api/v1/tips/{id}/correction", a.correct)
 	mux.HandleFunc("POST /api/v1/tips/{id}/identity", a.openIdentity)
+	mux.HandleFunc("GET /api/v1/tips/{id}/attachments/{sha}", a.attachment)
+}
+
+var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// attachment serves one of a tip's files by its sha256: for a picture, the copy without its
+// metadata unless a supervisor or admin asks for the original (?original=1). Files are always
+// downloads, never pages: whatever a tip's files contain, the browser does not run it here.
+func (a *API) attachment(w http.ResponseWriter, r *http.Request) {
+	sha := r.PathValue("sha")
+	if !shaPattern.MatchString(sha) {
+		writeError(w, http.StatusBadRequest, "an attachment is named by its sha256: 64 hexadecimal digits")
+		return
+	}
+	t, ok := a.deskTip(w, r)
+	if !ok {
+		return
+	}
+	var file *tip.Attachment
+	for _, f := range append(slices.Clone(t.Attachments), derefAttachment(t.Original)...) {
+		if f.SHA256 == sha {
+			file = &f
+			break
+		}
+	}
+	if file == nil {
+		writeError(w, http.StatusNotFound, "no such attachment on this tip")
+		return
+	}
+	serve, original := file, r.URL.Query().Get("original") == "1"
+	if file.Clean != nil && !original {
+		serve = file.Clean
+	}
+	if original && file.Clean != nil {
+		if u, ok := account.FromContext(r.Context()); ok && u.Role == account.RoleAnalyst {
+			writeError(w, http.StatusForbidden, "the original of a picture keeps its location and camera data: a supervisor opens it")
+			return
+		}
+	}
+	rc, err := a.Desk.Open(r.Context(), serve.SHA256)
+	if err != nil {
+		a.log.Error("attachment not readable", "id", t.ID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the archive is not available")
+		return
+	}
+	defer rc.Close()
+	if err := a.audit(r, "download", t.ID, map[string]any{"sha256": serve.SHA256, "original": serve == file && file.Clean != nil}); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", downloadType(serve.MediaType))
+	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(file.Name))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("X-Tipline-SHA256", serve.SHA256)
+	_, _ = io.Copy(w, rc)
+}
+
+func derefAttachment(a *tip.Attachment) []tip.Attachment {
+	if a == nil {
+		return nil
+	}
+	return []tip.Attachment{*a}
+}
+
+// downloadType keeps the types a browser may show inline to pictures and PDFs; anything else
+// is a plain download.
+func downloadType(mediaType string) string {
+	switch {
+	case strings.HasPrefix(mediaType, "image/") && mediaType != "image/svg+xml", mediaType == "application/pdf",
+		strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):
+		return mediaType
+	}
+	return "application/octet-stream"
 }
 
 // readBody decodes a small JSON body, refusing unknown fields.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -42,6 +43,9 @@ const (
 	MaxPageSize     = 100
 	maxOffset       = 10000
 )
+
+// maxQueryRunes bounds a query: a longer one is not a search but a paste.
+const maxQueryRunes = 1000
 
 // ErrBadQuery wraps problems with the query itself (shown to the analyst).
 var ErrBadQuery = errors.New("bad query")
@@ -171,6 +175,14 @@ func (q *Query) normalize() error {
 		return fmt.Errorf("%w: sort must be relevance or date", ErrBadQuery)
 	case !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From):
 		return fmt.Errorf("%w: to is before from", ErrBadQuery)
+	case utf8.RuneCountInString(q.Text) > maxQueryRunes:
+		return fmt.Errorf("%w: the query is longer than %d characters", ErrBadQuery, maxQueryRunes)
+	case q.Status != "" && !slices.Contains(tip.Statuses(), q.Status):
+		return fmt.Errorf("%w: unknown status %q", ErrBadQuery, q.Status)
+	case q.Entity != "" && !strings.Contains(q.Entity, ":"):
+		return fmt.Errorf("%w: entity is kind:value, such as phone:13800138000", ErrBadQuery)
+	case q.Page < 0 || q.Size < 0:
+		return fmt.Errorf("%w: page and size count from 1", ErrBadQuery)
 	}
 	if q.Sort == "" && strings.TrimSpace(q.Text) == "" {
 		q.Sort = "date"

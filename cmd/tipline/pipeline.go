@@ -405,7 +405,8 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 				closers = append(closers, closeLogged(log, "feedback", feedback.Close))
 				api.Desk = &index.Desk{Keep: keepInArchive(arc), PutRecord: arc.PutRecord, GetRecord: arc.GetRecord,
 					Feedback:  func(line []byte) error { _, err := feedback.Write(append(line, '\n')); return err },
-					Corrected: func(field string) { m.Corrected.WithLabelValues(field).Inc() }}
+					Corrected: func(field string) { m.Corrected.WithLabelValues(field).Inc() },
+					Open:      arc.Open}
 			}
 			api.Register(analystMux)
 		}
