@@ -44,7 +44,9 @@ func TestAnalystBadInput(t *testing.T) {
 	supervisor, _ := users.Add(account.User{Name: "liunan.supervisor", Role: account.RoleSupervisor, Office: "liunan"}, "")
 	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	api.Desk = &Desk{Keep: func(context.Context, []*tip.Tip) error { return nil },
-		Open: func(_ context.Context, sha string) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blobs[sha])), nil }}
+		Open: func(_ context.Context, sha string) (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(blobs[sha])), nil
+		}}
 	mux := http.NewServeMux()
 	api.Register(mux)
 	srv := httptest.NewServer(account.Guard(users, nil, mux))
@@ -112,4 +114,6 @@ func TestAnalystBadInput(t *testing.T) {
 	}
 }
 
-func escape(s string) string { return strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", " ", "%20", `"`, "%22", "(", "%28", "+", "%2B").Replace(s) }
+func escape(s string) string {
+	return strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", " ", "%20", `"`, "%22", "(", "%28", "+", "%2B").Replace(s)
+}
