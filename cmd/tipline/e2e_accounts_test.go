@@ -80,6 +80,46 @@ func TestAccountsAndAuditThroughTheBinary(t *testing.T) {
 	if r.Total != 2 {
 		t.Errorf("柳南's analyst sees %d tips; want its 2", r.Total)
 	}
+	// An officer types in a tip taken by phone: same fields, channel phone, the officer recorded.
+	req, _ = http.NewRequest("POST", inst.analyst+"/api/v1/intake", strings.NewReader(
+		`{"channel":"phone","text":"来电：有人冒充网贷平台催收，天天打电话骚扰","office":"liunan","reporter":{"name":"来电人","phone":"13912345678"}}`))
+	req.Header.Set("Authorization", "Bearer "+liunan)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var taken map[string]string
+	decodeJSON(t, resp, &taken)
+	if resp.StatusCode != http.StatusCreated || taken["receipt"] == "" {
+		t.Fatalf("officer intake: %d %v", resp.StatusCode, taken)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		req, _ = http.NewRequest("GET", inst.analyst+"/api/v1/tips/"+taken["id"], nil)
+		req.Header.Set("Authorization", "Bearer "+liunan)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == 200 {
+			var tp struct {
+				Source    string `json:"source"`
+				SourceRef string `json:"source_ref"`
+				Reporter  struct {
+					Sealed string `json:"sealed"`
+				} `json:"reporter"`
+			}
+			decodeJSON(t, resp, &tp)
+			if tp.Source != "phone" || tp.SourceRef != "officer:wei.liunan" || tp.Reporter.Sealed == "" {
+				t.Errorf("phone tip %+v", tp)
+			}
+			break
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the phone tip never became visible")
+		}
+	}
 	inst.stop(t, syscall.SIGTERM)
 
 	out, err := exec.Command(binary(t), "audit", "verify", "--data-dir", dir).CombinedOutput()

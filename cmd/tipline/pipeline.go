@@ -410,6 +410,14 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			}
 			api.Register(analystMux)
 		}
+		if public != nil {
+			analystMux.HandleFunc("POST /api/v1/intake", public.OfficerIntake(func(r *http.Request) string {
+				if u, ok := account.FromContext(r.Context()); ok {
+					return u.Name
+				}
+				return "local"
+			}))
+		}
 		if roles[roleLetters] {
 			letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)
 			// Saved .eml files of an office's backlog (tipline import) come in beside the scans.

@@ -22,6 +22,9 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
 	default:
 		rej = reject(http.StatusUnsupportedMediaType, reasonMediaType, "请以 application/json 或 multipart/form-data（JSON 放在 tip 项，文件放在 files 项）格式提交。")
 	}
+	if rej == nil && req.Channel != "" {
+		rej = reject(http.StatusBadRequest, reasonField, "未知字段 channel。")
+	}
 	if rej == nil {
 		rej = s.check(&req)
 	}
@@ -67,4 +70,43 @@ func (s *Server) countRefusal(rej *rejection) {
 		return
 	}
 	s.metrics.IngestRejected.WithLabelValues(string(tip.SourceWeb), rej.reason).Inc()
+}
+
+// OfficerIntake serves POST /api/v1/intake on the analysts' side: a tip an officer took by
+// phone or in person, with the same fields and files as the public API and "channel" ("phone"
+// or "in_person"); the officer is the signed-in user, recorded as the source reference. The
+// reporter's identity is sealed as on the public form, and the receipt is read out to them.
+func (s *Server) OfficerIntake(officer func(*http.Request) string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		up := &upload{batch: s.archive.Batch()}
+		var rej *rejection
+		switch mediaType(r) {
+		case "application/json":
+			rej = decodeJSON(http.MaxBytesReader(w, r.Body, s.limits.MaxBody), s.limits.MaxBody, &req)
+		case "multipart/form-data":
+			rej = s.apiParts(w, r, up, &req)
+		default:
+			rej = reject(http.StatusUnsupportedMediaType, reasonMediaType, "请以 application/json 或 multipart/form-data 格式提交。")
+		}
+		source := tip.Source(req.Channel)
+		if rej == nil && source != tip.SourcePhone && source != tip.SourceInPerson {
+			rej = reject(http.StatusBadRequest, reasonField, "channel 应为 phone（电话）或 in_person（来访）。")
+		}
+		if rej == nil {
+			rej = s.check(&req)
+		}
+		if rej != nil {
+			s.apiRefuse(w, rej)
+			return
+		}
+		id, receipt, err := s.takeFrom(r.Context(), &req, up, source, "officer:"+officer(r))
+		if err != nil {
+			s.log.Error("officer intake not taken in", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": unavailable, "code": "unavailable"})
+			return
+		}
+		s.log.Info("officer intake received", "id", id, "channel", source, "files", len(up.files))
+		writeJSON(w, http.StatusCreated, map[string]string{"id": id, "receipt": receipt})
+	}
 }

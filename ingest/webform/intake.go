@@ -58,6 +58,8 @@ type request struct {
 	Accounts     []string  `json:"accounts,omitempty"`
 	Phones       []string  `json:"phones,omitempty"`
 	ChatLogs     string    `json:"chat_logs,omitempty"`
+	// Channel is set only by an officer typing in a tip taken by phone or in person.
+	Channel string `json:"channel,omitempty"`
 }
 
 type reporter struct {
@@ -271,6 +273,11 @@ func (s *Server) check(req *request) *rejection {
 // take turns a checked request and its stored files into a published tip, and returns its id
 // and receipt.
 func (s *Server) take(ctx context.Context, req *request, up *upload) (id, receipt string, err error) {
+	return s.takeFrom(ctx, req, up, tip.SourceWeb, "form")
+}
+
+// takeFrom is take for a given channel and source reference (an officer's intake).
+func (s *Server) takeFrom(ctx context.Context, req *request, up *upload, source tip.Source, ref string) (id, receipt string, err error) {
 	office := tip.Office(req.Office)
 	text := strings.TrimSpace(req.Text)
 	if logs := strings.TrimSpace(req.ChatLogs); logs != "" {
@@ -281,7 +288,7 @@ func (s *Server) take(ctx context.Context, req *request, up *upload) (id, receip
 		anonymous = *req.Anonymous
 	}
 	sub := ingest.Submission{
-		Source: tip.SourceWeb, SourceRef: "form", Office: office, Text: text,
+		Source: source, SourceRef: ref, Office: office, Text: text,
 		Details: tip.Details{CategoryHint: req.CategoryHint, Place: req.Place, OccurredAt: req.OccurredAt,
 			Suspects: req.Suspects, URLs: req.URLs, Apps: req.Apps, Accounts: req.Accounts, Phones: req.Phones},
 		Reporter: tip.Reporter{Anonymous: anonymous, HasIdentity: !req.Reporter.empty()},

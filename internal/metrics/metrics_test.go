@@ -14,12 +14,12 @@ func TestEverySeriesExistsFromStart(t *testing.T) {
 		metric string
 		want   int
 	}{
-		{"tipline_tips_ingested_total", 13 * 3}, // twelve offices and "unrouted", three channels
+		{"tipline_tips_ingested_total", 13 * 5}, // twelve offices and "unrouted", five channels
 		{"tipline_tips_classified_total", 12 * 7},
 		{"tipline_tips_indexed_total", 12},
 		{"tipline_dlq_total", 2 * 3},
-		{"tipline_ingest_rejected_total", 3 * 2},
-		{"tipline_ingest_failures_total", 3 * 2},
+		{"tipline_ingest_rejected_total", 5 * 2},
+		{"tipline_ingest_failures_total", 5 * 2},
 	}
 	for _, tt := range tests {
 		if got := testutil.CollectAndCount(reg, tt.metric); got != tt.want {

@@ -93,9 +93,12 @@ const (
 	SourceWeb    Source = "web"
 	SourceEmail  Source = "email"
 	SourceLetter Source = "letter"
+	// Tips an officer takes down, by phone or from a visitor, and types in on the analysts' side.
+	SourcePhone    Source = "phone"
+	SourceInPerson Source = "in_person"
 )
 
-var sources = []Source{SourceWeb, SourceEmail, SourceLetter}
+var sources = []Source{SourceWeb, SourceEmail, SourceLetter, SourcePhone, SourceInPerson}
 
 // Sources returns every channel.
 func Sources() []Source { return slices.Clone(sources) }
