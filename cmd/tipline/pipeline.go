@@ -57,6 +57,7 @@ type pipelineConfig struct {
 	Public            publicConfig
 	Roles             []string // which parts this process runs; empty: all (see roles)
 	AnalystRemote     bool     // let the analyst API listen beyond loopback (behind a NetworkPolicy)
+	Demo              int      // load this many demo tips when the index is empty (tipline serve --demo)
 
 	// onIndexed, if set, sees every batch once it is searchable (the bench uses it).
 	onIndexed func(tips []*tip.Tip, at time.Time)
@@ -372,6 +373,17 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 				fatal <- err
 			}
 		})
+	}
+	if cfg.Demo > 0 && submitter != nil && idx != nil {
+		if n, _ := idx.Count(); n == 0 {
+			stages.Go(func() {
+				if err := loadDemo(stageCtx, submitter, cfg.Demo); err != nil {
+					log.Error("demo tips not loaded", "err", err)
+					return
+				}
+				log.Info("demo tips loaded", "tips", cfg.Demo)
+			})
+		}
 	}
 	if arc != nil && idx != nil {
 		stages.Go(func() {
