@@ -195,6 +195,11 @@ func TestCitizenReportsInTheBrowser(t *testing.T) {
 		if err != nil || d.IsDir() {
 			return err
 		}
+		// The audit log keeps what analysts searched for, word for word, and this test itself
+		// searched for the name above: that is the searcher's record, not the reporter's.
+		if filepath.Base(p) == "audit.log" {
+			return nil
+		}
 		b, err := os.ReadFile(p)
 		if err == nil {
 			assertAbsent(t, p, b, secrets)
