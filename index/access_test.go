@@ -146,6 +146,23 @@ func TestAccessControl(t *testing.T) {
 	if n := related("city.analyst"); n != 2 {
 		t.Errorf("the city analyst sees %v other tips with the number; want 2", n)
 	}
+	// Clusters: the number shared by three offices' tips is a cluster for the city, and not for
+	// 柳南, which sees one of them.
+	clusters := func(user string) []any {
+		code, out := call(user, "GET", "/api/v1/clusters?from=2026-01-01")
+		if code != 200 {
+			t.Fatalf("%s clusters: %d %v", user, code, out)
+		}
+		return out["clusters"].([]any)
+	}
+	if c := clusters("liunan.analyst"); len(c) != 0 {
+		t.Errorf("柳南's clusters %v", c)
+	}
+	c := clusters("city.analyst")
+	if len(c) != 1 || c[0].(map[string]any)["value"] != "13911112222" || c[0].(map[string]any)["tips"] != 3.0 ||
+		len(c[0].(map[string]any)["offices"].(map[string]any)) != 3 {
+		t.Errorf("the city's clusters %v", c)
+	}
 	export := func(user string) string {
 		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/export?q=高利贷", nil)
 		req.Header.Set("Authorization", "Bearer "+tokens[user])
@@ -182,7 +199,7 @@ func TestAccessControl(t *testing.T) {
 	if !strings.Contains(log, `"user":"city.analyst","action":"export"`) {
 		t.Error("an export is not in the audit log")
 	}
-	if n, err := audit.Verify(auditPath); err != nil || n != 16 { // 9 searches, 3 views, 2 related, 2 exports
+	if n, err := audit.Verify(auditPath); err != nil || n != 18 { // 9 searches, 3 views, 2 related, 2 clusters, 2 exports
 		t.Errorf("audit chain: %d entries, %v", n, err)
 	}
 }

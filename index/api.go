@@ -60,6 +60,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/tips/{id}", a.tip)
 	mux.HandleFunc("GET /api/v1/tips/{id}/related", a.related)
 	mux.HandleFunc("GET /api/v1/export", a.export)
+	mux.HandleFunc("GET /api/v1/clusters", a.clusters)
 	a.registerDesk(mux)
 	mux.HandleFunc("POST /api/v1/index/rebuild", a.startRebuild)
 	mux.HandleFunc("GET /api/v1/index/rebuild", a.rebuildStatus)

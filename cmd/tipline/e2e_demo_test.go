@@ -49,4 +49,21 @@ func TestDemoDesk(t *testing.T) {
 	if linked < 10 {
 		t.Errorf("related tips of a demo tip: %+v", rel)
 	}
+	// The gangs show up as clusters: an app or number named by many tips from many offices.
+	resp, err = http.Get(inst.analyst + "/api/v1/clusters?size=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl struct {
+		Clusters []struct {
+			Value   string         `json:"value"`
+			Tips    int            `json:"tips"`
+			Offices map[string]int `json:"offices"`
+		} `json:"clusters"`
+	}
+	json.NewDecoder(resp.Body).Decode(&cl)
+	resp.Body.Close()
+	if len(cl.Clusters) != 5 || cl.Clusters[0].Tips < 20 || len(cl.Clusters[0].Offices) < 4 {
+		t.Errorf("clusters %+v", cl.Clusters)
+	}
 }

@@ -1,0 +1,136 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/tipline/tipline/internal/account"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Cluster is an entity named by several tips: how organised gangs show up.
+type Cluster struct {
+	Kind    string         `json:"kind"`
+	Value   string         `json:"value"`
+	Tips    int            `json:"tips"`
+	Offices map[string]int `json:"offices"` // tips per office
+}
+
+// Clusters returns the entities (phones, accounts, apps, sites, cards; not amounts) shared by
+// the most tips received in [from, to], within offices (nil: all), most shared first.
+func (x *Index) Clusters(ctx context.Context, from, to time.Time, offices []tip.Office, n int) ([]Cluster, error) {
+	scope := func(extra ...query.Query) query.Query {
+		must := append([]query.Query{}, extra...)
+		if !from.IsZero() || !to.IsZero() {
+			yes := true
+			dq := bleve.NewDateRangeInclusiveQuery(from, to, &yes, &yes)
+			dq.SetField(fieldReceivedAt)
+			must = append(must, dq)
+		}
+		if offices != nil {
+			var any []query.Query
+			for _, o := range offices {
+				tq := bleve.NewTermQuery(string(o))
+				tq.SetField(fieldOffice)
+				any = append(any, tq)
+			}
+			if len(any) == 0 {
+				any = append(any, bleve.NewMatchNoneQuery())
+			}
+			must = append(must, bleve.NewDisjunctionQuery(any...))
+		}
+		if len(must) == 0 {
+			return bleve.NewMatchAllQuery()
+		}
+		return bleve.NewConjunctionQuery(must...)
+	}
+	// Ask for more terms than wanted: amounts, which link nothing, are dropped afterwards.
+	req := bleve.NewSearchRequestOptions(scope(), 0, 0, false)
+	req.AddFacet(fieldEntities, bleve.NewFacetRequest(fieldEntities, n*4+20))
+	res, err := x.current().SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("index: clusters: %w", err)
+	}
+	var out []Cluster
+	for _, term := range res.Facets[fieldEntities].Terms.Terms() {
+		kind, value, _ := strings.Cut(term.Term, ":")
+		if !linkingKinds[kind] || term.Count < 2 {
+			continue
+		}
+		tq := bleve.NewTermQuery(term.Term)
+		tq.SetField(fieldEntities)
+		per := bleve.NewSearchRequestOptions(scope(tq), 0, 0, false)
+		per.AddFacet(fieldOffice, bleve.NewFacetRequest(fieldOffice, len(tip.Offices())))
+		pr, err := x.current().SearchInContext(ctx, per)
+		if err != nil {
+			return nil, fmt.Errorf("index: clusters: %w", err)
+		}
+		c := Cluster{Kind: kind, Value: value, Tips: term.Count, Offices: map[string]int{}}
+		for _, o := range pr.Facets[fieldOffice].Terms.Terms() {
+			c.Offices[o.Term] = o.Count
+		}
+		out = append(out, c)
+		if len(out) == n {
+			break
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Tips != out[j].Tips {
+			return out[i].Tips > out[j].Tips
+		}
+		return len(out[i].Offices) > len(out[j].Offices)
+	})
+	return out, nil
+}
+
+// clusters answers GET /api/v1/clusters?from=&to=&size=: the entities shared by the most tips
+// in the period (default: the last 30 days), within the user's offices.
+func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	from, err := parseTime(v.Get("from"), false)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "from: "+err.Error())
+		return
+	}
+	to, err := parseTime(v.Get("to"), true)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "to: "+err.Error())
+		return
+	}
+	if from.IsZero() && to.IsZero() {
+		from = time.Now().Add(-30 * 24 * time.Hour)
+	}
+	size := 20
+	if s := v.Get("size"); s != "" {
+		if size, err = strconv.Atoi(s); err != nil || size < 1 || size > 100 {
+			writeError(w, http.StatusBadRequest, "size is a number from 1 to 100")
+			return
+		}
+	}
+	var offices []tip.Office
+	if u, ok := account.FromContext(r.Context()); ok {
+		offices = u.Offices()
+	}
+	out, err := a.idx.Clusters(r.Context(), from, to, offices, size)
+	if err != nil {
+		a.log.Error("clusters failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "clusters failed")
+		return
+	}
+	if err := a.audit(r, "clusters", "", map[string]any{"filters": v.Encode(), "results": len(out)}); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
+		return
+	}
+	if out == nil {
+		out = []Cluster{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clusters": out})
+}
