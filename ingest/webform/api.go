@@ -12,33 +12,42 @@ import (
 // "tip" (first) and files in parts named "files".
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
 	var req request
-	up := &upload{batch: s.archive.Batch()}
-	var rej *rejection
-	switch mediaType(r) {
-	case "application/json":
-		rej = decodeJSON(http.MaxBytesReader(w, r.Body, s.limits.MaxBody), s.limits.MaxBody, &req)
-	case "multipart/form-data":
-		rej = s.apiParts(w, r, up, &req)
-	default:
-		rej = reject(http.StatusUnsupportedMediaType, reasonMediaType, "请以 application/json 或 multipart/form-data（JSON 放在 tip 项，文件放在 files 项）格式提交。")
-	}
+	up, rej := s.readAPIBody(w, r, &req)
 	if rej == nil && req.Channel != "" {
 		rej = reject(http.StatusBadRequest, reasonField, "未知字段 channel。")
 	}
+	s.takeAPI(w, r, rej, &req, up, tip.SourceWeb, "form")
+}
+
+// readAPIBody reads an API request's JSON into into, and its files when it is multipart.
+func (s *Server) readAPIBody(w http.ResponseWriter, r *http.Request, into any) (*upload, *rejection) {
+	up := &upload{batch: s.archive.Batch()}
+	switch mediaType(r) {
+	case "application/json":
+		return up, decodeJSON(http.MaxBytesReader(w, r.Body, s.limits.MaxBody), s.limits.MaxBody, into)
+	case "multipart/form-data":
+		return up, s.apiParts(w, r, up, into)
+	}
+	return up, reject(http.StatusUnsupportedMediaType, reasonMediaType, "请以 application/json 或 multipart/form-data（JSON 放在 tip 项，文件放在 files 项）格式提交。")
+}
+
+// takeAPI checks a read request and takes it in from source, answering 201 with the id and the
+// receipt, or the refusal.
+func (s *Server) takeAPI(w http.ResponseWriter, r *http.Request, rej *rejection, req *request, up *upload, source tip.Source, ref string) {
 	if rej == nil {
-		rej = s.check(&req)
+		rej = s.check(req)
 	}
 	if rej != nil {
 		s.apiRefuse(w, rej)
 		return
 	}
-	id, receipt, err := s.take(r.Context(), &req, up)
+	id, receipt, err := s.takeFrom(r.Context(), req, up, source, ref)
 	if err != nil {
-		s.log.Error("web tip not taken in", "err", err)
+		s.log.Error("tip not taken in", "source", source, "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": unavailable, "code": "unavailable"})
 		return
 	}
-	s.log.Info("web tip received", s.logAttrs(r, "id", id, "office", metrics.OfficeLabel(tip.Office(req.Office)), "files", len(up.files))...)
+	s.log.Info("tip received", s.logAttrs(r, "id", id, "source", source, "office", metrics.OfficeLabel(tip.Office(req.Office)), "files", len(up.files))...)
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id, "receipt": receipt})
 }
 
@@ -79,34 +88,11 @@ func (s *Server) countRefusal(rej *rejection) {
 func (s *Server) OfficerIntake(officer func(*http.Request) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req request
-		up := &upload{batch: s.archive.Batch()}
-		var rej *rejection
-		switch mediaType(r) {
-		case "application/json":
-			rej = decodeJSON(http.MaxBytesReader(w, r.Body, s.limits.MaxBody), s.limits.MaxBody, &req)
-		case "multipart/form-data":
-			rej = s.apiParts(w, r, up, &req)
-		default:
-			rej = reject(http.StatusUnsupportedMediaType, reasonMediaType, "请以 application/json 或 multipart/form-data 格式提交。")
-		}
+		up, rej := s.readAPIBody(w, r, &req)
 		source := tip.Source(req.Channel)
 		if rej == nil && source != tip.SourcePhone && source != tip.SourceInPerson {
 			rej = reject(http.StatusBadRequest, reasonField, "channel 应为 phone（电话）或 in_person（来访）。")
 		}
-		if rej == nil {
-			rej = s.check(&req)
-		}
-		if rej != nil {
-			s.apiRefuse(w, rej)
-			return
-		}
-		id, receipt, err := s.takeFrom(r.Context(), &req, up, source, "officer:"+officer(r))
-		if err != nil {
-			s.log.Error("officer intake not taken in", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": unavailable, "code": "unavailable"})
-			return
-		}
-		s.log.Info("officer intake received", "id", id, "channel", source, "files", len(up.files))
-		writeJSON(w, http.StatusCreated, map[string]string{"id": id, "receipt": receipt})
+		s.takeAPI(w, r, rej, &req, up, source, "officer:"+officer(r))
 	}
 }

@@ -97,16 +97,7 @@ type additionRequest struct {
 // apiAddition takes more text or files for the tip a receipt belongs to.
 func (s *Server) apiAddition(w http.ResponseWriter, r *http.Request) {
 	var req additionRequest
-	up := &upload{batch: s.archive.Batch()}
-	var rej *rejection
-	switch mediaType(r) {
-	case "application/json":
-		rej = decodeJSON(http.MaxBytesReader(w, r.Body, s.limits.MaxBody), s.limits.MaxBody, &req)
-	case "multipart/form-data":
-		rej = s.apiParts(w, r, up, &req)
-	default:
-		rej = reject(http.StatusUnsupportedMediaType, reasonMediaType, "请以 application/json 或 multipart/form-data 格式提交。")
-	}
+	up, rej := s.readAPIBody(w, r, &req)
 	var st *receiptStatus
 	if rej == nil {
 		st, rej = s.addition(r, req.Receipt, req.Text, up)
