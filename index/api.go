@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,7 +123,8 @@ func (a *API) rebuildStatus(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, a.idx.RebuildStatus())
 }
 
-func (a *API) search(w http.ResponseWriter, r *http.Request) {
+// scopedQuery reads a search's parameters and scopes it to the signed-in user's offices.
+func scopedQuery(r *http.Request) (Query, error) {
 	v := r.URL.Query()
 	q := Query{
 		Text:     v.Get("q"),
@@ -133,28 +135,41 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		Sort:     v.Get("sort"),
 		Entity:   v.Get("entity"),
 		Status:   v.Get("status"),
+		Offices:  userOffices(r),
 	}
 	var err error
 	if q.From, err = parseTime(v.Get("from"), false); err != nil {
-		writeError(w, http.StatusBadRequest, "from: "+err.Error())
-		return
+		return q, fmt.Errorf("%w: from: %w", ErrBadQuery, err)
 	}
 	if q.To, err = parseTime(v.Get("to"), true); err != nil {
-		writeError(w, http.StatusBadRequest, "to: "+err.Error())
-		return
+		return q, fmt.Errorf("%w: to: %w", ErrBadQuery, err)
 	}
 	for name, dst := range map[string]*int{"page": &q.Page, "size": &q.Size} {
 		if s := v.Get(name); s != "" {
 			if *dst, err = strconv.Atoi(s); err != nil {
-				writeError(w, http.StatusBadRequest, name+" must be a number")
-				return
+				return q, fmt.Errorf("%w: %s must be a number", ErrBadQuery, name)
 			}
 		}
 	}
+	if q.Offices != nil && q.Office != "" && !slices.Contains(q.Offices, q.Office) {
+		q.Offices = []tip.Office{} // another office's tips: an empty answer, as for any filter
+	}
+	return q, nil
+}
+
+// userOffices is the offices whose tips the signed-in user sees; nil: all (or no accounts yet).
+func userOffices(r *http.Request) []tip.Office {
 	if u, ok := account.FromContext(r.Context()); ok {
-		if q.Offices = u.Offices(); q.Offices != nil && q.Office != "" && !u.Sees(q.Office) {
-			q.Offices = []tip.Office{} // another office's tips: an empty answer, as for any filter
-		}
+		return u.Offices()
+	}
+	return nil
+}
+
+func (a *API) search(w http.ResponseWriter, r *http.Request) {
+	q, err := scopedQuery(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	res, err := a.idx.Search(r.Context(), q)
 	if errors.Is(err, ErrBadQuery) {
@@ -166,7 +181,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "search failed")
 		return
 	}
-	if err := a.audit(r, "search", "", map[string]any{"q": q.Text, "filters": v.Encode(), "results": res.Total}); err != nil {
+	if err := a.audit(r, "search", "", map[string]any{"q": q.Text, "filters": r.URL.Query().Encode(), "results": res.Total}); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
 		return
 	}
@@ -239,10 +254,7 @@ func (a *API) related(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var scope []tip.Office
-	if u, ok := account.FromContext(r.Context()); ok {
-		scope = u.Offices()
-	}
+	scope := userOffices(r)
 	out := []Related{}
 	seen := map[string]bool{}
 	for _, e := range t.Entities {
@@ -302,23 +314,12 @@ const exportLimit = 10000
 // export answers GET /api/v1/export with the search's parameters: the matching tips the user
 // may see as CSV, UTF-8 with a byte-order mark so that Excel shows the Chinese correctly.
 func (a *API) export(w http.ResponseWriter, r *http.Request) {
-	v := r.URL.Query()
-	q := Query{Text: v.Get("q"), Category: tip.Category(v.Get("category")), Office: tip.Office(v.Get("office")),
-		Source: tip.Source(v.Get("source")), Flag: v.Get("flag"), Entity: v.Get("entity"), Sort: "date", Size: MaxPageSize}
-	var err error
-	if q.From, err = parseTime(v.Get("from"), false); err != nil {
-		writeError(w, http.StatusBadRequest, "from: "+err.Error())
+	q, err := scopedQuery(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if q.To, err = parseTime(v.Get("to"), true); err != nil {
-		writeError(w, http.StatusBadRequest, "to: "+err.Error())
-		return
-	}
-	if u, ok := account.FromContext(r.Context()); ok {
-		if q.Offices = u.Offices(); q.Offices != nil && q.Office != "" && !u.Sees(q.Office) {
-			q.Offices = []tip.Office{}
-		}
-	}
+	q.Sort, q.Size = "date", MaxPageSize
 	var rows [][]string
 	for q.Page = 1; len(rows) < exportLimit; q.Page++ {
 		res, err := a.idx.Search(r.Context(), q)
@@ -331,23 +332,33 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "export failed")
 			return
 		}
-		for _, h := range res.Hits {
-			t, err := a.idx.Get(r.Context(), h.ID)
-			if err != nil {
-				continue
+		ids := make([]string, len(res.Hits))
+		for i, h := range res.Hits {
+			ids[i] = h.ID
+		}
+		tips, err := a.idx.GetMany(r.Context(), ids)
+		if err != nil {
+			a.log.Error("export failed", "err", err)
+			writeError(w, http.StatusInternalServerError, "export failed")
+			return
+		}
+		for _, t := range tips {
+			category := ""
+			if t.Verdict != nil {
+				category = string(t.Verdict.Category)
 			}
 			var ents []string
 			for _, e := range t.Entities {
 				ents = append(ents, e.Kind+":"+e.Value)
 			}
 			rows = append(rows, []string{t.ID, t.ReceivedAt.In(chinaTime).Format("2006-01-02 15:04"), string(t.Office), t.Office.Name(),
-				h.Category, string(t.Source), strings.Join(ents, " "), t.Text})
+				category, string(t.Source), strings.Join(ents, " "), t.Text})
 		}
 		if len(res.Hits) < q.Size || (q.Page*q.Size) >= maxOffset {
 			break
 		}
 	}
-	if err := a.audit(r, "export", "", map[string]any{"filters": v.Encode(), "rows": len(rows)}); err != nil {
+	if err := a.audit(r, "export", "", map[string]any{"filters": r.URL.Query().Encode(), "rows": len(rows)}); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
 		return
 	}

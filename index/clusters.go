@@ -12,7 +12,6 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
 
-	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -115,11 +114,7 @@ func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var offices []tip.Office
-	if u, ok := account.FromContext(r.Context()); ok {
-		offices = u.Offices()
-	}
-	out, err := a.idx.Clusters(r.Context(), from, to, offices, size)
+	out, err := a.idx.Clusters(r.Context(), from, to, userOffices(r), size)
 	if err != nil {
 		a.log.Error("clusters failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "clusters failed")

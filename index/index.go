@@ -15,6 +15,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	_ "github.com/blevesearch/bleve/v2/analysis/lang/cjk" // registers the "cjk" analyzer
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/tipline/tipline/internal/tip"
@@ -228,22 +229,55 @@ func (x *Index) Has(ctx context.Context, ids []string) (map[string]bool, error) 
 
 // Get returns the stored tip event for id, or ErrNotFound.
 func (x *Index) Get(ctx context.Context, id string) (*tip.Tip, error) {
-	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery([]string{id}), 1, 0, false)
+	tips, err := x.GetMany(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(tips) == 0 {
+		return nil, ErrNotFound
+	}
+	return tips[0], nil
+}
+
+// GetMany returns the stored tips of ids, in one lookup, in the order given; unknown ids are
+// left out.
+func (x *Index) GetMany(ctx context.Context, ids []string) ([]*tip.Tip, error) {
+	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
 	req.Fields = []string{fieldEvent, fieldText}
 	res, err := x.current().SearchInContext(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("index: get %s: %w", id, err)
+		return nil, fmt.Errorf("index: get %d tips: %w", len(ids), err)
 	}
-	if len(res.Hits) == 0 {
-		return nil, ErrNotFound
-	}
-	ev, _ := res.Hits[0].Fields[fieldEvent].(string)
-	t, err := tip.Unmarshal([]byte(ev))
+	found, err := tipsOf(res.Hits)
 	if err != nil {
-		return nil, fmt.Errorf("index: get %s: %w", id, err)
+		return nil, err
 	}
-	t.Text, _ = res.Hits[0].Fields[fieldText].(string)
-	return t, nil
+	byID := make(map[string]*tip.Tip, len(found))
+	for _, t := range found {
+		byID[t.ID] = t
+	}
+	out := make([]*tip.Tip, 0, len(found))
+	for _, id := range ids {
+		if t, ok := byID[id]; ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// tipsOf turns hits that carry the event and text fields back into tips.
+func tipsOf(hits search.DocumentMatchCollection) ([]*tip.Tip, error) {
+	tips := make([]*tip.Tip, 0, len(hits))
+	for _, h := range hits {
+		ev, _ := h.Fields[fieldEvent].(string)
+		t, err := tip.Unmarshal([]byte(ev))
+		if err != nil {
+			return nil, fmt.Errorf("index: tip %s: %w", h.ID, err)
+		}
+		t.Text, _ = h.Fields[fieldText].(string)
+		tips = append(tips, t)
+	}
+	return tips, nil
 }
 
 // ErrNotFound is returned by Get for an unknown id.

@@ -188,15 +188,9 @@ func (s storedTips) Page(ctx context.Context, after string, n int) ([]*tip.Tip, 
 	if err != nil {
 		return nil, "", fmt.Errorf("read: %w", err)
 	}
-	tips := make([]*tip.Tip, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		ev, _ := h.Fields[fieldEvent].(string)
-		t, err := tip.Unmarshal([]byte(ev))
-		if err != nil {
-			return nil, "", fmt.Errorf("tip %s: %w", h.ID, err)
-		}
-		t.Text, _ = h.Fields[fieldText].(string)
-		tips = append(tips, t)
+	tips, err := tipsOf(res.Hits)
+	if err != nil {
+		return nil, "", err
 	}
 	if len(tips) == 0 {
 		return nil, "", nil
