@@ -168,7 +168,7 @@ func (s *Store) Login(name, password string) (*User, bool) {
 	s.fresh()
 	u := s.users[name]
 	s.mu.Unlock()
-	salt, hash := decoySalt, decoyHash
+	salt, hash := decoySalt, decoyHash()
 	if u != nil && u.Password != "" {
 		salt, hash = u.Salt, u.Password
 	}
@@ -177,9 +177,12 @@ func (s *Store) Login(name, password string) (*User, bool) {
 	return u, ok && u != nil && u.Password != ""
 }
 
+// The decoy stands in for an unknown account, so that a wrong name costs the same hash as a
+// wrong password. It is computed at the first login, not when any tipline command starts: the
+// hash takes 64 MiB.
 var (
 	decoySalt = "00000000000000000000000000000000"
-	decoyHash = hashPassword("", make([]byte, 16))
+	decoyHash = sync.OnceValue(func() string { return hashPassword("", make([]byte, 16)) })
 )
 
 // hashPassword is argon2id at the cost the RFC 9106 recommends when memory is scarce
