@@ -7,4 +7,4 @@ if ! command -v chromium >/dev/null || [ ! -e /usr/share/fonts/opentype/noto/Not
   scripts/apt-install.sh chromium fonts-noto-cjk
 fi
 command -v chromium >/dev/null || { echo "browser-deps.sh: chromium still missing" >&2; exit 1; }
-echo "browser-deps.sh: $(chromium --version 2>/dev/null | head -1)" >&2
+echo "browser-deps.sh: $(chromium --version 2>/dev/null | sed -n 1p)" >&2

@@ -8,11 +8,11 @@ cd "$(dirname "$0")/.."
 ready() {
   command -v tesseract >/dev/null && command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null &&
     command -v qpdf >/dev/null && [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] &&
-    tesseract --list-langs 2>/dev/null | grep -qx chi_sim && tesseract --list-langs 2>/dev/null | grep -qx eng
+    tesseract --list-langs 2>/dev/null | grep -x chi_sim >/dev/null && tesseract --list-langs 2>/dev/null | grep -x eng >/dev/null
 }
 
 if ! ready; then
   scripts/apt-install.sh tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim poppler-utils fonts-noto-cjk qpdf
 fi
 ready || { echo "ocr-deps.sh: Tesseract (chi_sim, eng), poppler-utils, qpdf or fonts-noto-cjk still missing" >&2; exit 1; }
-echo "ocr-deps.sh: $(tesseract --version 2>&1 | head -1), languages chi_sim+eng, $(pdftoppm -v 2>&1 | head -1)" >&2
+echo "ocr-deps.sh: $(tesseract --version 2>&1 | sed -n 1p), languages chi_sim+eng, $(pdftoppm -v 2>&1 | sed -n 1p)" >&2

@@ -12,4 +12,4 @@ command -v prometheus >/dev/null && command -v promtool >/dev/null ||
 if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
   ${SUDO:-$( [ "$(id -u)" -ne 0 ] && echo sudo )} systemctl stop prometheus || true
 fi
-echo "prometheus-deps.sh: $(prometheus --version 2>&1 | head -1)" >&2
+echo "prometheus-deps.sh: $(prometheus --version 2>&1 | sed -n 1p)" >&2
