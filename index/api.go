@@ -254,29 +254,11 @@ func (a *API) related(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	scope := userOffices(r)
-	out := []Related{}
-	seen := map[string]bool{}
-	for _, e := range t.Entities {
-		key := e.Kind + ":" + e.Value
-		if !linkingKinds[e.Kind] || seen[key] {
-			continue
-		}
-		seen[key] = true
-		res, err := a.idx.Search(r.Context(), Query{Entity: key, Offices: scope, Sort: "date", Size: 21})
-		if err != nil {
-			a.log.Error("related tips failed", "err", err)
-			writeError(w, http.StatusInternalServerError, "lookup failed")
-			return
-		}
-		rel := Related{Kind: e.Kind, Value: e.Value, Hits: []Hit{}}
-		for _, h := range res.Hits {
-			if h.ID != id && len(rel.Hits) < 20 {
-				rel.Hits = append(rel.Hits, h)
-			}
-		}
-		rel.Total = res.Total - 1 // the tip itself
-		out = append(out, rel)
+	out, err := a.idx.Related(r.Context(), t, userOffices(r))
+	if err != nil {
+		a.log.Error("related tips failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "lookup failed")
+		return
 	}
 	if err := a.audit(r, "related", id, map[string]any{"entities": len(out)}); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")

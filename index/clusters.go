@@ -129,3 +129,32 @@ func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"clusters": out})
 }
+
+// Related returns, for each linking entity of t, up to 20 other tips within offices (nil: all)
+// that name it too, newest first, with how many there are in all.
+func (x *Index) Related(ctx context.Context, t *tip.Tip, offices []tip.Office) ([]Related, error) {
+	out := []Related{}
+	seen := map[string]bool{}
+	for _, e := range t.Entities {
+		key := e.Kind + ":" + e.Value
+		if !linkingKinds[e.Kind] || seen[key] {
+			continue
+		}
+		seen[key] = true
+		res, err := x.Search(ctx, Query{Entity: key, Offices: offices, Sort: "date", Size: 21})
+		if err != nil {
+			return nil, fmt.Errorf("index: related tips of %s: %w", key, err)
+		}
+		rel := Related{Kind: e.Kind, Value: e.Value, Hits: []Hit{}}
+		for _, h := range res.Hits {
+			if h.ID != t.ID && len(rel.Hits) < 20 {
+				rel.Hits = append(rel.Hits, h)
+			}
+		}
+		if res.Total > 0 {
+			rel.Total = res.Total - 1 // the tip itself
+		}
+		out = append(out, rel)
+	}
+	return out, nil
+}
