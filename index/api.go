@@ -127,15 +127,16 @@ func (a *API) rebuildStatus(w http.ResponseWriter, _ *http.Request) {
 func scopedQuery(r *http.Request) (Query, error) {
 	v := r.URL.Query()
 	q := Query{
-		Text:     v.Get("q"),
-		Category: tip.Category(v.Get("category")),
-		Office:   tip.Office(v.Get("office")),
-		Source:   tip.Source(v.Get("source")),
-		Flag:     v.Get("flag"),
-		Sort:     v.Get("sort"),
-		Entity:   v.Get("entity"),
-		Status:   v.Get("status"),
-		Offices:  userOffices(r),
+		Text:        v.Get("q"),
+		Category:    tip.Category(v.Get("category")),
+		Office:      tip.Office(v.Get("office")),
+		Source:      tip.Source(v.Get("source")),
+		Flag:        v.Get("flag"),
+		Sort:        v.Get("sort"),
+		Entity:      v.Get("entity"),
+		Status:      v.Get("status"),
+		Attachments: v.Get("attachments"),
+		Offices:     userOffices(r),
 	}
 	var err error
 	if q.From, err = parseTime(v.Get("from"), false); err != nil {
@@ -202,9 +203,6 @@ func (a *API) tip(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, t)
 }
 
-// chinaTime is the offices' time zone (UTC+8 all year): a plain date means a day in Liuzhou.
-var chinaTime = time.FixedZone("CST", 8*60*60)
-
 // parseTime accepts RFC 3339 or a plain date; a plain "to" date means the end of that day.
 func parseTime(s string, endOfDay bool) (time.Time, error) {
 	if s == "" {
@@ -213,7 +211,7 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	t, err := time.ParseInLocation(time.DateOnly, s, chinaTime)
+	t, err := time.ParseInLocation(time.DateOnly, s, tip.China)
 	if err != nil {
 		return time.Time{}, errors.New("want a date (2026-01-31) or an RFC 3339 time")
 	}
@@ -333,7 +331,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 			for _, e := range t.Entities {
 				ents = append(ents, e.Kind+":"+e.Value)
 			}
-			rows = append(rows, []string{t.ID, t.ReceivedAt.In(chinaTime).Format("2006-01-02 15:04"), string(t.Office), t.Office.Name(),
+			rows = append(rows, []string{t.ID, t.ReceivedAt.In(tip.China).Format("2006-01-02 15:04"), string(t.Office), t.Office.Name(),
 				category, string(t.Source), strings.Join(ents, " "), t.Text})
 		}
 		if len(res.Hits) < q.Size || (q.Page*q.Size) >= maxOffset {

@@ -33,7 +33,8 @@ const (
 	fieldScore      = "score"
 	fieldFlags      = "flags" // what a tip waits for, e.g. FlagManualTranscription
 	fieldStatus     = "status"
-	fieldEvent      = "event" // the tip event without its text, stored only, for the detail view
+	fieldAttached   = "attachments" // "yes" when the tip has files, else "no"
+	fieldEvent      = "event"       // the tip event without its text, stored only, for the detail view
 )
 
 // FlagManualTranscription marks a tip whose scan could not be read: an analyst types it in from
@@ -117,7 +118,7 @@ func newMapping() mapping.IndexMapping {
 
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt(fieldText, text)
-	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldEntities, fieldTerms, fieldFlags, fieldStatus} {
+	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldEntities, fieldTerms, fieldFlags, fieldStatus, fieldAttached} {
 		doc.AddFieldMappingsAt(f, keyword)
 	}
 	doc.AddFieldMappingsAt(fieldReceivedAt, date)
@@ -154,6 +155,10 @@ func document(t *tip.Tip, event []byte) map[string]any {
 	}
 	if t.OCR != nil && t.OCR.Manual {
 		d[fieldFlags] = []string{FlagManualTranscription}
+	}
+	d[fieldAttached] = "no"
+	if len(t.Attachments) > 0 {
+		d[fieldAttached] = "yes"
 	}
 	d[fieldStatus] = tip.StatusNew
 	if t.Handling != nil {

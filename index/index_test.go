@@ -56,6 +56,7 @@ func fixture(t *testing.T) (*Index, *Stage, *metrics.Metrics, []*tip.Tip) {
 		newTip("714高炮平台收砍头息，逾期后爆通讯录", tip.PredatoryLoan, tip.City, day.Add(24*time.Hour)),
 		newTip("有人雇水军在网上控评 <script>alert(1)</script>", tip.TrollArmy, tip.Liunan, day.Add(48*time.Hour)),
 	}
+	tips[1].Attachments = []tip.Attachment{{Name: "截图.png", MediaType: "image/png", Size: 10, SHA256: strings.Repeat("ab", 32)}}
 	if _, err := st.Handle(context.Background(), messages(t, tips...)); err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +77,8 @@ func TestSearch(t *testing.T) {
 		{"date range", Query{From: tips[1].ReceivedAt, To: tips[2].ReceivedAt}, []string{tips[2].ID, tips[1].ID}},
 		{"field syntax", Query{Text: "category:troll_army"}, []string{tips[2].ID}},
 		{"paging", Query{Sort: "date", Page: 2, Size: 1}, []string{tips[1].ID}},
+		{"with files", Query{Attachments: "yes"}, []string{tips[1].ID}},
+		{"without files", Query{Attachments: "no"}, []string{tips[2].ID, tips[0].ID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +106,25 @@ func TestSearchFacetsHighlightsAndEscapes(t *testing.T) {
 	if res.Total != 3 || res.Facets["office"]["liunan"] != 2 || res.Facets["category"]["sextortion"] != 1 || res.Facets["source"]["web"] != 3 {
 		t.Errorf("total %d facets %v", res.Total, res.Facets)
 	}
+	if res.Facets["attachments"]["yes"] != 1 || res.Facets["attachments"]["no"] != 2 {
+		t.Errorf("attachment facet %v", res.Facets["attachments"])
+	}
+	// The fixture's tips are from March 2026, a period of months: one bar per month, the three
+	// tips in the March bar and nothing anywhere else.
+	res, err = idx.Search(context.Background(), Query{From: time.Date(2025, 12, 15, 0, 0, 0, 0, tip.China), To: time.Date(2026, 6, 30, 0, 0, 0, 0, tip.China)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0
+	for _, b := range res.Histogram {
+		sum += b.Count
+		if b.Start.Month() == time.March && b.Count != 3 {
+			t.Errorf("bar %v counts %d, want 3", b.Start, b.Count)
+		}
+	}
+	if sum != 3 || len(res.Histogram) != 7 { // December to June
+		t.Errorf("histogram %+v", res.Histogram)
+	}
 	res, err = idx.Search(context.Background(), Query{Text: "控评"})
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +138,37 @@ func TestSearchFacetsHighlightsAndEscapes(t *testing.T) {
 	}
 	if strings.Contains(snip, "<script>") || !strings.Contains(snip, "&lt;script&gt;") {
 		t.Errorf("snippet %q does not escape the tip's markup", snip)
+	}
+}
+
+func TestHistogramBuckets(t *testing.T) {
+	now := time.Date(2026, 11, 28, 15, 0, 0, 0, tip.China)
+	tests := []struct {
+		name       string
+		from, to   time.Time
+		bars       int
+		firstStart string
+	}{
+		{"open range: a year of months", time.Time{}, time.Time{}, 13, "2025-11-01"},
+		{"four weeks from a Wednesday start on Monday", time.Date(2026, 11, 4, 0, 0, 0, 0, tip.China), now, 4, "2026-11-02"},
+		{"ten years keep the newest 60 months", now.AddDate(-10, 0, 0), now, 60, "2021-12-01"},
+		{"to before from", now, now.AddDate(0, 0, -1), 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := histogramBuckets(tt.from, tt.to, now)
+			if len(b) != tt.bars {
+				t.Fatalf("%d bars, want %d: %+v", len(b), tt.bars, b)
+			}
+			if len(b) > 0 && b[0].Start.Format("2006-01-02") != tt.firstStart {
+				t.Errorf("first bar starts %v, want %s", b[0].Start, tt.firstStart)
+			}
+			for i := 1; i < len(b); i++ {
+				if !b[i].Start.Equal(b[i-1].End) {
+					t.Errorf("bars %d and %d leave a gap", i-1, i)
+				}
+			}
+		})
 	}
 }
 

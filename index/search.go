@@ -7,6 +7,7 @@ import (
 	"html"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -32,6 +33,8 @@ type Query struct {
 	// Entity keeps the tips that name this entity, "kind:value" (phone:13800138000).
 	Entity string
 	Status string // new, assigned, investigating, closed
+	// Attachments keeps tips with files ("yes") or without ("no"); empty: both.
+	Attachments string
 	// Offices scopes the search to the tips routed to these offices (the user's); nil: all.
 	// It is part of the query itself, so hits, totals and facets never count another office.
 	Offices []tip.Office
@@ -57,7 +60,16 @@ type Result struct {
 	Size   int                       `json:"size"`
 	Hits   []Hit                     `json:"hits"`
 	Facets map[string]map[string]int `json:"facets"`
-	TookMS float64                   `json:"took_ms"`
+	// Histogram counts the matching tips per week (a range up to half a year) or per month.
+	Histogram []Bucket `json:"histogram"`
+	TookMS    float64  `json:"took_ms"`
+}
+
+// Bucket is one bar of the date histogram: tips received in [Start, End).
+type Bucket struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Count int       `json:"count"`
 }
 
 // Hit is one matching tip. Snippet is HTML: the tip's own text is escaped and the matched words
@@ -90,7 +102,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		must = append(must, qs)
 	}
-	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source), fieldFlags: q.Flag, fieldEntities: q.Entity, fieldStatus: q.Status} {
+	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source), fieldFlags: q.Flag, fieldEntities: q.Entity, fieldStatus: q.Status, fieldAttached: q.Attachments} {
 		if v != "" {
 			tq := bleve.NewTermQuery(v)
 			tq.SetField(field)
@@ -124,6 +136,14 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	req.AddFacet(fieldSource, bleve.NewFacetRequest(fieldSource, len(tip.Sources())))
 	req.AddFacet(fieldFlags, bleve.NewFacetRequest(fieldFlags, 1))
 	req.AddFacet(fieldStatus, bleve.NewFacetRequest(fieldStatus, len(tip.Statuses())))
+	req.AddFacet(fieldAttached, bleve.NewFacetRequest(fieldAttached, 2))
+	hist := bleve.NewFacetRequest(fieldReceivedAt, 0)
+	buckets := histogramBuckets(q.From, q.To, time.Now())
+	for i, b := range buckets {
+		hist.AddDateTimeRange(strconv.Itoa(i), b.Start, b.End)
+	}
+	hist.Size = len(buckets)
+	req.AddFacet(histogramFacet, hist)
 	if q.Sort == "date" {
 		req.SortBy([]string{"-" + fieldReceivedAt, "-_id"})
 	} else {
@@ -152,6 +172,15 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		out.Hits = append(out.Hits, hit)
 	}
 	for name, f := range res.Facets {
+		if name == histogramFacet {
+			for _, r := range f.DateRanges {
+				if i, err := strconv.Atoi(r.Name); err == nil && i < len(buckets) {
+					buckets[i].Count = r.Count
+				}
+			}
+			out.Histogram = buckets
+			continue
+		}
 		counts := map[string]int{}
 		for _, t := range f.Terms.Terms() {
 			counts[t.Term] = t.Count
@@ -181,6 +210,8 @@ func (q *Query) normalize() error {
 		return fmt.Errorf("%w: unknown status %q", ErrBadQuery, q.Status)
 	case q.Entity != "" && !strings.Contains(q.Entity, ":"):
 		return fmt.Errorf("%w: entity is kind:value, such as phone:13800138000", ErrBadQuery)
+	case q.Attachments != "" && q.Attachments != "yes" && q.Attachments != "no":
+		return fmt.Errorf("%w: attachments is yes or no", ErrBadQuery)
 	case q.Page < 0 || q.Size < 0:
 		return fmt.Errorf("%w: page and size count from 1", ErrBadQuery)
 	}
@@ -198,6 +229,42 @@ func (q *Query) normalize() error {
 		return fmt.Errorf("%w: page too deep; narrow the search", ErrBadQuery)
 	}
 	return nil
+}
+
+const histogramFacet = "received"
+
+// histogramBuckets splits the searched period into weeks (Monday to Monday, China time) when it
+// spans up to 26 weeks and into calendar months otherwise; an open end stops at now, an open
+// start a year before the end. At most 60 bars, the newest kept.
+func histogramBuckets(from, to, now time.Time) []Bucket {
+	if to.IsZero() || to.After(now) {
+		to = now
+	}
+	if from.IsZero() {
+		from = to.AddDate(-1, 0, 0)
+	}
+	if from.After(to) {
+		return nil
+	}
+	from, to = from.In(tip.China), to.In(tip.China)
+	var start time.Time
+	var next func(time.Time) time.Time
+	if to.Sub(from) <= 26*7*24*time.Hour {
+		day := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, tip.China)
+		start = day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
+	} else {
+		start = time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, tip.China)
+		next = func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
+	}
+	var out []Bucket
+	for b := start; !b.After(to); b = next(b) {
+		out = append(out, Bucket{Start: b, End: next(b)})
+	}
+	if len(out) > 60 {
+		out = out[len(out)-60:]
+	}
+	return out
 }
 
 func truncate(s string, runes int) string {

@@ -239,7 +239,7 @@ func (s *Submitter) Amend(ctx context.Context, id string, receivedAt time.Time, 
 	}
 	now := s.now().UTC()
 	if text := strings.TrimSpace(add.Text); text != "" {
-		t.Text += "\n\n【" + now.In(beijing).Format("2006-01-02 15:04") + " 举报人补充】\n" + text
+		t.Text += "\n\n【" + now.In(tip.China).Format("2006-01-02 15:04") + " 举报人补充】\n" + text
 	}
 	t.Attachments = append(t.Attachments, add.Stored...)
 	t.Additions = append(t.Additions, tip.Addition{At: now, Chars: len([]rune(strings.TrimSpace(add.Text))), Attachments: len(add.Stored)})
@@ -262,9 +262,6 @@ func (s *Submitter) Amend(ctx context.Context, id string, receivedAt time.Time, 
 	}
 	return t, nil
 }
-
-// Additions are dated in the city's time, as the reporter and the analysts read it.
-var beijing = time.FixedZone("CST", 8*3600)
 
 func (s *Submitter) fail(src tip.Source, step string, err error) error {
 	s.metrics.IngestFailed.WithLabelValues(string(src), step).Inc()

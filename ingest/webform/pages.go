@@ -7,7 +7,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/tip"
@@ -182,11 +181,9 @@ func (s *Server) withStatus(page statusPage, receipt string, st *receiptStatus) 
 	code, _ := parseReceipt(receipt)
 	page.Receipt = formatReceipt(code)
 	page.Status, page.StatusName = st.Status, statusNames[st.Status]
-	page.ReceivedAt = st.ReceivedAt.In(beijing).Format("2006年1月2日 15:04")
+	page.ReceivedAt = st.ReceivedAt.In(tip.China).Format("2006年1月2日 15:04")
 	return page
 }
-
-var beijing = time.FixedZone("CST", 8*3600)
 
 // additionSubmit takes more text and files from the status page. The receipt comes before the
 // files and is checked first, so an unknown receipt uploads nothing.

@@ -14,6 +14,10 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
+// China is the offices' time zone, UTC+8 all year: dates that people read, and plain dates
+// they type, are in Liuzhou time.
+var China = time.FixedZone("CST", 8*60*60)
+
 // SchemaVersion is the version of the JSON event written by this build. Readers accept events of
 // this version and older; a newer version is refused rather than half understood.
 const SchemaVersion = 1
