@@ -64,7 +64,7 @@ func TestAccessControl(t *testing.T) {
 	api.Audit = auditLog
 	mux := http.NewServeMux()
 	api.Register(mux)
-	srv := httptest.NewServer(account.Guard(users, nil, mux))
+	srv := httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil).Wrap(mux))
 	defer srv.Close()
 
 	call := func(user, method, path string) (int, map[string]any) {

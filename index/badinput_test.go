@@ -49,7 +49,7 @@ func TestAnalystBadInput(t *testing.T) {
 		}}
 	mux := http.NewServeMux()
 	api.Register(mux)
-	srv := httptest.NewServer(account.Guard(users, nil, mux))
+	srv := httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil).Wrap(mux))
 	defer srv.Close()
 	get := func(token, path string) (int, http.Header, string) {
 		req, _ := http.NewRequest("GET", srv.URL+path, nil)

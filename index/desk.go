@@ -152,28 +152,50 @@ func record(r *http.Request, t *tip.Tip, field, from, to, note string) {
 }
 
 // persist archives the changed tip, then re-indexes it (the order Stage.Keep documents).
-func (a *API) persist(w http.ResponseWriter, r *http.Request, t *tip.Tip) bool {
+func (a *API) persist(r *http.Request, t *tip.Tip) error {
 	tips := []*tip.Tip{t}
 	if err := a.Desk.Keep(r.Context(), tips); err != nil {
 		a.log.Error("change not archived", "id", t.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "the archive is not available")
-		return false
+		return refusal(http.StatusServiceUnavailable, "the archive is not available")
 	}
 	if refused, err := a.idx.Put(tips); err != nil || refused != nil {
 		a.log.Error("change not indexed", "id", t.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "the index is not available")
-		return false
+		return refusal(http.StatusServiceUnavailable, "the index is not available")
 	}
-	return true
+	return nil
+}
+
+// deskError refuses an analyst's action: the HTTP status and what to tell them.
+type deskError struct {
+	status int
+	msg    string
+}
+
+func (e *deskError) Error() string { return e.msg }
+
+func refusal(status int, msg string) error { return &deskError{status, msg} }
+
+var errAuditDown = refusal(http.StatusServiceUnavailable, "audit log unavailable")
+
+// writeDeskError answers a refused action.
+func writeDeskError(w http.ResponseWriter, err error) {
+	var de *deskError
+	if errors.As(err, &de) {
+		writeError(w, de.status, de.msg)
+		return
+	}
+	writeError(w, http.StatusInternalServerError, err.Error())
 }
 
 func (a *API) deskTip(w http.ResponseWriter, r *http.Request) (*tip.Tip, bool) {
 	if a.Desk == nil {
-		writeError(w, http.StatusServiceUnavailable, "this process does not hold the archive: changes are made where tipline runs all in one")
+		writeError(w, http.StatusServiceUnavailable, errNoDesk.Error())
 		return nil, false
 	}
 	return a.visibleTip(w, r, r.PathValue("id"))
 }
+
+var errNoDesk = refusal(http.StatusServiceUnavailable, "this process does not hold the archive: changes are made where tipline runs all in one")
 
 // setStatus moves a tip through new → assigned → investigating → closed.
 func (a *API) setStatus(w http.ResponseWriter, r *http.Request) {
@@ -188,30 +210,33 @@ func (a *API) setStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := a.changeStatus(r, t, body.Status, body.Note); err != nil {
+		writeDeskError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t.Handling)
+}
+
+// changeStatus moves t to status, audited, archived and re-indexed.
+func (a *API) changeStatus(r *http.Request, t *tip.Tip, status, note string) error {
 	from := tip.StatusNew
 	if t.Handling != nil {
 		from = t.Handling.Status
 	}
-	if !slices.Contains(nextStatuses[from], body.Status) {
-		writeError(w, http.StatusBadRequest, "a tip that is "+from+" can move to: "+strings.Join(nextStatuses[from], ", "))
-		return
+	if !slices.Contains(nextStatuses[from], status) {
+		return refusal(http.StatusBadRequest, "a tip that is "+from+" can move to: "+strings.Join(nextStatuses[from], ", "))
 	}
-	if err := a.audit(r, "status", t.ID, map[string]any{"from": from, "to": body.Status}); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
-		return
+	if err := a.audit(r, "status", t.ID, map[string]any{"from": from, "to": status}); err != nil {
+		return errAuditDown
 	}
-	record(r, t, "status", from, body.Status, body.Note)
-	t.Handling.Status = body.Status
+	record(r, t, "status", from, status, note)
+	t.Handling.Status = status
 	// The reporter's status page reads the workflow record; the tip itself carries the history.
-	rec, _ := json.Marshal(map[string]string{"status": body.Status})
+	rec, _ := json.Marshal(map[string]string{"status": status})
 	if err := a.Desk.PutRecord(r.Context(), tip.WorkflowKey(t.ID), rec); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the archive is not available")
-		return
+		return refusal(http.StatusServiceUnavailable, "the archive is not available")
 	}
-	if !a.persist(w, r, t) {
-		return
-	}
-	writeJSON(w, http.StatusOK, t.Handling)
+	return a.persist(r, t)
 }
 
 // correct changes a tip's category or office, records why, and feeds the correction back for
@@ -225,53 +250,66 @@ func (a *API) correct(w http.ResponseWriter, r *http.Request) {
 	if !readBody(w, r, &body) {
 		return
 	}
-	switch {
-	case body.Category == "" && body.Office == "":
-		writeError(w, http.StatusBadRequest, "give category or office")
-		return
-	case body.Category != "" && !tip.Category(body.Category).Valid():
-		writeError(w, http.StatusBadRequest, "unknown category "+body.Category)
-		return
-	case body.Office != "" && !tip.Office(body.Office).Valid():
-		writeError(w, http.StatusBadRequest, "unknown office "+body.Office)
-		return
-	case utf8.RuneCountInString(strings.TrimSpace(body.Reason)) < 2:
-		writeError(w, http.StatusBadRequest, "say why (reason)")
+	if err := checkCorrection(body.Category, body.Office, body.Reason); err != nil {
+		writeDeskError(w, err)
 		return
 	}
 	t, ok := a.deskTip(w, r)
 	if !ok {
 		return
 	}
-	feedback := map[string]any{"id": t.ID, "text": t.Text, "user": userName(r), "reason": body.Reason, "at": time.Now().UTC()}
+	if err := a.applyCorrection(r, t, body.Category, body.Office, body.Reason); err != nil {
+		writeDeskError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func checkCorrection(category, office, reason string) error {
+	switch {
+	case category == "" && office == "":
+		return refusal(http.StatusBadRequest, "give category or office")
+	case category != "" && !tip.Category(category).Valid():
+		return refusal(http.StatusBadRequest, "unknown category "+category)
+	case office != "" && !tip.Office(office).Valid():
+		return refusal(http.StatusBadRequest, "unknown office "+office)
+	case utf8.RuneCountInString(strings.TrimSpace(reason)) < 2:
+		return refusal(http.StatusBadRequest, "say why (reason)")
+	}
+	return nil
+}
+
+// applyCorrection changes t's category and/or office (checked by checkCorrection), audited,
+// archived, re-indexed, counted and written to the feedback file.
+func (a *API) applyCorrection(r *http.Request, t *tip.Tip, category, office, reason string) error {
+	feedback := map[string]any{"id": t.ID, "text": t.Text, "user": userName(r), "reason": reason, "at": time.Now().UTC()}
 	if t.Verdict != nil {
 		feedback["rules_version"], feedback["score"] = t.Verdict.RulesVersion, t.Verdict.Score
 	}
-	if err := a.audit(r, "correct", t.ID, map[string]any{"category": body.Category, "office": body.Office, "reason": body.Reason}); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
-		return
+	if err := a.audit(r, "correct", t.ID, map[string]any{"category": category, "office": office, "reason": reason}); err != nil {
+		return errAuditDown
 	}
-	if body.Category != "" && t.Verdict != nil && string(t.Verdict.Category) != body.Category {
-		feedback["from_category"], feedback["to_category"] = t.Verdict.Category, body.Category
-		record(r, t, "category", string(t.Verdict.Category), body.Category, body.Reason)
-		t.Verdict.Category = tip.Category(body.Category)
+	if category != "" && t.Verdict != nil && string(t.Verdict.Category) != category {
+		feedback["from_category"], feedback["to_category"] = t.Verdict.Category, category
+		record(r, t, "category", string(t.Verdict.Category), category, reason)
+		t.Verdict.Category = tip.Category(category)
 		a.Desk.Corrected("category")
 	}
-	if body.Office != "" && string(t.Office) != body.Office {
-		feedback["from_office"], feedback["to_office"] = t.Office, body.Office
-		record(r, t, "office", string(t.Office), body.Office, body.Reason)
-		t.Office = tip.Office(body.Office)
+	if office != "" && string(t.Office) != office {
+		feedback["from_office"], feedback["to_office"] = t.Office, office
+		record(r, t, "office", string(t.Office), office, reason)
+		t.Office = tip.Office(office)
 		t.Routing = tip.Routing{Reason: tip.RouteAnalyst, Detail: userName(r)}
 		a.Desk.Corrected("office")
 	}
-	if !a.persist(w, r, t) {
-		return
+	if err := a.persist(r, t); err != nil {
+		return err
 	}
 	line, _ := json.Marshal(feedback)
 	if err := a.Desk.Feedback(line); err != nil {
 		a.log.Error("feedback not written", "err", err)
 	}
-	writeJSON(w, http.StatusOK, t)
+	return nil
 }
 
 // openIdentity opens a real-name reporter's sealed identity: only a supervisor of the office
@@ -287,58 +325,73 @@ func (a *API) openIdentity(w http.ResponseWriter, r *http.Request) {
 	if !readBody(w, r, &body) {
 		return
 	}
-	u, signedIn := account.FromContext(r.Context())
-	if !signedIn || (u.Role != account.RoleSupervisor && u.Role != account.RoleAdmin) {
-		writeError(w, http.StatusForbidden, "only a supervisor of the receiving office, or an admin, opens an identity")
-		return
-	}
-	if utf8.RuneCountInString(strings.TrimSpace(body.Reason)) < 4 {
-		writeError(w, http.StatusBadRequest, "say why the identity is needed (reason, at least 4 characters)")
+	if err := mayOpenIdentity(r, body.Reason); err != nil {
+		writeDeskError(w, err)
 		return
 	}
 	t, ok := a.deskTip(w, r)
 	if !ok {
 		return
 	}
-	if u.Role == account.RoleSupervisor && u.Office != string(t.Office) {
-		// A city supervisor sees every tip but opens only the city's.
-		writeError(w, http.StatusForbidden, "only a supervisor of "+string(t.Office)+" opens this identity")
-		return
-	}
-	if t.Reporter.Sealed == "" {
-		writeError(w, http.StatusNotFound, "this tip has no sealed identity (anonymous, or not from the web form)")
-		return
-	}
-	keyOf := tip.Office(body.KeyOf)
-	if keyOf == "" {
-		keyOf = t.Office
-	}
-	opener, err := seal.ParseKey(keyOf, body.Key)
+	who, err := a.identity(r, t, body.Reason, body.Key, tip.Office(body.KeyOf))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "the key cannot be read")
-		return
-	}
-	sealed, err := a.Desk.GetRecord(r.Context(), t.Reporter.Sealed)
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the archive is not available")
-		return
-	}
-	who, err := opener.Open(sealed)
-	if errors.Is(err, seal.ErrNotForThisOffice) {
-		_ = a.audit(r, "identity_refused", t.ID, map[string]any{"reason": body.Reason, "key_of": keyOf})
-		writeError(w, http.StatusForbidden, "this key does not open the identity: it was sealed for "+officesList(t.Reporter.SealedFor))
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "the identity could not be opened")
-		return
-	}
-	if err := a.audit(r, "identity", t.ID, map[string]any{"reason": body.Reason, "key_of": keyOf}); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "audit log unavailable: the identity stays sealed")
+		writeDeskError(w, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, who)
+}
+
+// mayOpenIdentity checks the user's role and the reason, before the tip is even looked up.
+func mayOpenIdentity(r *http.Request, reason string) error {
+	if !canOpenIdentities(r) {
+		return refusal(http.StatusForbidden, "only a supervisor of the receiving office, or an admin, opens an identity")
+	}
+	if utf8.RuneCountInString(strings.TrimSpace(reason)) < 4 {
+		return refusal(http.StatusBadRequest, "say why the identity is needed (reason, at least 4 characters)")
+	}
+	return nil
+}
+
+func canOpenIdentities(r *http.Request) bool {
+	u, signedIn := account.FromContext(r.Context())
+	return signedIn && (u.Role == account.RoleSupervisor || u.Role == account.RoleAdmin)
+}
+
+// identity opens t's sealed identity with key (keyOf's private key; empty: the tip's office),
+// audited before it is returned.
+func (a *API) identity(r *http.Request, t *tip.Tip, reason, key string, keyOf tip.Office) (seal.Identity, error) {
+	u, _ := account.FromContext(r.Context())
+	if u.Role == account.RoleSupervisor && u.Office != string(t.Office) {
+		// A city supervisor sees every tip but opens only the city's.
+		return seal.Identity{}, refusal(http.StatusForbidden, "only a supervisor of "+string(t.Office)+" opens this identity")
+	}
+	if t.Reporter.Sealed == "" {
+		return seal.Identity{}, refusal(http.StatusNotFound, "this tip has no sealed identity (anonymous, or not from the web form)")
+	}
+	if keyOf == "" {
+		keyOf = t.Office
+	}
+	opener, err := seal.ParseKey(keyOf, key)
+	if err != nil {
+		return seal.Identity{}, refusal(http.StatusBadRequest, "the key cannot be read")
+	}
+	sealed, err := a.Desk.GetRecord(r.Context(), t.Reporter.Sealed)
+	if err != nil {
+		return seal.Identity{}, refusal(http.StatusServiceUnavailable, "the archive is not available")
+	}
+	who, err := opener.Open(sealed)
+	if errors.Is(err, seal.ErrNotForThisOffice) {
+		_ = a.audit(r, "identity_refused", t.ID, map[string]any{"reason": reason, "key_of": keyOf})
+		return seal.Identity{}, refusal(http.StatusForbidden, "this key does not open the identity: it was sealed for "+officesList(t.Reporter.SealedFor))
+	}
+	if err != nil {
+		return seal.Identity{}, refusal(http.StatusBadRequest, "the identity could not be opened")
+	}
+	if err := a.audit(r, "identity", t.ID, map[string]any{"reason": reason, "key_of": keyOf}); err != nil {
+		return seal.Identity{}, refusal(http.StatusServiceUnavailable, "audit log unavailable: the identity stays sealed")
+	}
+	return who, nil
 }
 
 func officesList(os []tip.Office) string {

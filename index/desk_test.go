@@ -91,7 +91,7 @@ func TestDesk(t *testing.T) {
 	}
 	mux := http.NewServeMux()
 	api.Register(mux)
-	srv := httptest.NewServer(account.Guard(users, nil, mux))
+	srv := httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil).Wrap(mux))
 	defer srv.Close()
 	post := func(user, path string, body any) (int, string) {
 		b, _ := json.Marshal(body)

@@ -162,6 +162,15 @@ func (s *Store) ByToken(token string) (*User, bool) {
 	return u, ok
 }
 
+// ByName returns the account called name.
+func (s *Store) ByName(name string) (*User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fresh()
+	u, ok := s.users[name]
+	return u, ok
+}
+
 // Login checks a name and password; a wrong name costs the same hash as a wrong password.
 func (s *Store) Login(name, password string) (*User, bool) {
 	s.mu.Lock()
