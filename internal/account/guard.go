@@ -124,7 +124,9 @@ func (g *Gate) refuse(w http.ResponseWriter, r *http.Request) {
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 func (g *Gate) session(r *http.Request) (*Session, string, bool) {
 	for _, name := range []string{secureCookieName, cookieName} {
