@@ -167,40 +167,54 @@ func userOffices(r *http.Request) []tip.Office {
 }
 
 func (a *API) search(w http.ResponseWriter, r *http.Request) {
-	q, err := scopedQuery(r)
+	res, _, err := a.runSearch(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	res, err := a.idx.Search(r.Context(), q)
-	if errors.Is(err, ErrBadQuery) {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if err != nil {
-		a.log.Error("search failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "search failed")
-		return
-	}
-	if err := a.audit(r, "search", "", map[string]any{"q": q.Text, "filters": r.URL.Query().Encode(), "results": res.Total}); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
+		writeDeskError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
 }
 
-func (a *API) tip(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	// Another office's tip is answered as if it did not exist: its existence is not told either.
-	t, ok := a.visibleTip(w, r, id)
-	if !ok {
-		return
+// runSearch runs the request's search within the user's offices and audits it.
+func (a *API) runSearch(r *http.Request) (*Result, Query, error) {
+	q, err := scopedQuery(r)
+	if err != nil {
+		return nil, q, refusal(http.StatusBadRequest, err.Error())
 	}
-	if err := a.audit(r, "view", id, nil); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
+	res, err := a.idx.Search(r.Context(), q)
+	if errors.Is(err, ErrBadQuery) {
+		return nil, q, refusal(http.StatusBadRequest, err.Error())
+	}
+	if err != nil {
+		a.log.Error("search failed", "err", err)
+		return nil, q, refusal(http.StatusInternalServerError, "search failed")
+	}
+	if err := a.audit(r, "search", "", map[string]any{"q": q.Text, "filters": r.URL.Query().Encode(), "results": res.Total}); err != nil {
+		return nil, q, errAuditDown
+	}
+	return res, q, nil
+}
+
+func (a *API) tip(w http.ResponseWriter, r *http.Request) {
+	t, err := a.viewTip(r, r.PathValue("id"))
+	if err != nil {
+		writeDeskError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, t)
+}
+
+// viewTip loads a tip the user may see and audits the view.
+func (a *API) viewTip(r *http.Request, id string) (*tip.Tip, error) {
+	// Another office's tip is answered as if it did not exist: its existence is not told either.
+	t, err := a.loadVisible(r, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.audit(r, "view", id, nil); err != nil {
+		return nil, errAuditDown
+	}
+	return t, nil
 }
 
 // parseTime accepts RFC 3339 or a plain date; a plain "to" date means the end of that day.
@@ -267,25 +281,34 @@ func (a *API) related(w http.ResponseWriter, r *http.Request) {
 
 // visibleTip loads a tip the signed-in user may see, or answers 404 as for an unknown one.
 func (a *API) visibleTip(w http.ResponseWriter, r *http.Request, id string) (*tip.Tip, bool) {
-	if !tip.ValidID(id) {
-		writeError(w, http.StatusNotFound, "no such tip")
-		return nil, false
-	}
-	t, err := a.idx.Get(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no such tip")
-		return nil, false
-	}
+	t, err := a.loadVisible(r, id)
 	if err != nil {
-		a.log.Error("tip lookup failed", "id", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "lookup failed")
-		return nil, false
-	}
-	if u, ok := account.FromContext(r.Context()); ok && !u.Sees(t.Office) {
-		writeError(w, http.StatusNotFound, "no such tip")
+		writeDeskError(w, err)
 		return nil, false
 	}
 	return t, true
+}
+
+var errNoTip = refusal(http.StatusNotFound, "no such tip")
+
+// loadVisible loads a tip the signed-in user may see; another office's is errNoTip, as an
+// unknown one.
+func (a *API) loadVisible(r *http.Request, id string) (*tip.Tip, error) {
+	if !tip.ValidID(id) {
+		return nil, errNoTip
+	}
+	t, err := a.idx.Get(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, errNoTip
+	}
+	if err != nil {
+		a.log.Error("tip lookup failed", "id", id, "err", err)
+		return nil, refusal(http.StatusInternalServerError, "lookup failed")
+	}
+	if u, ok := account.FromContext(r.Context()); ok && !u.Sees(t.Office) {
+		return nil, errNoTip
+	}
+	return t, nil
 }
 
 // exportLimit bounds one export; narrow the query for more.

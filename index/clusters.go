@@ -93,16 +93,23 @@ func (x *Index) Clusters(ctx context.Context, from, to time.Time, offices []tip.
 // clusters answers GET /api/v1/clusters?from=&to=&size=: the entities shared by the most tips
 // in the period (default: the last 30 days), within the user's offices.
 func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
-	v := r.URL.Query()
-	from, err := parseTime(v.Get("from"), false)
+	out, _, _, err := a.runClusters(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "from: "+err.Error())
+		writeDeskError(w, err)
 		return
 	}
-	to, err := parseTime(v.Get("to"), true)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "to: "+err.Error())
-		return
+	writeJSON(w, http.StatusOK, map[string]any{"clusters": out})
+}
+
+// runClusters reads the period and size, finds the clusters within the user's offices and
+// audits the look.
+func (a *API) runClusters(r *http.Request) (out []Cluster, from, to time.Time, err error) {
+	v := r.URL.Query()
+	if from, err = parseTime(v.Get("from"), false); err != nil {
+		return nil, from, to, refusal(http.StatusBadRequest, "from: "+err.Error())
+	}
+	if to, err = parseTime(v.Get("to"), true); err != nil {
+		return nil, from, to, refusal(http.StatusBadRequest, "to: "+err.Error())
 	}
 	if from.IsZero() && to.IsZero() {
 		from = time.Now().Add(-30 * 24 * time.Hour)
@@ -110,24 +117,21 @@ func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
 	size := 20
 	if s := v.Get("size"); s != "" {
 		if size, err = strconv.Atoi(s); err != nil || size < 1 || size > 100 {
-			writeError(w, http.StatusBadRequest, "size is a number from 1 to 100")
-			return
+			return nil, from, to, refusal(http.StatusBadRequest, "size is a number from 1 to 100")
 		}
 	}
-	out, err := a.idx.Clusters(r.Context(), from, to, userOffices(r), size)
+	out, err = a.idx.Clusters(r.Context(), from, to, userOffices(r), size)
 	if err != nil {
 		a.log.Error("clusters failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "clusters failed")
-		return
+		return nil, from, to, refusal(http.StatusInternalServerError, "clusters failed")
 	}
 	if err := a.audit(r, "clusters", "", map[string]any{"filters": v.Encode(), "results": len(out)}); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
-		return
+		return nil, from, to, errAuditDown
 	}
 	if out == nil {
 		out = []Cluster{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"clusters": out})
+	return out, from, to, nil
 }
 
 // Related returns, for each linking entity of t, up to 20 other tips within offices (nil: all)

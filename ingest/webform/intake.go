@@ -270,13 +270,9 @@ func (s *Server) check(req *request) *rejection {
 	return nil
 }
 
-// take turns a checked request and its stored files into a published tip, and returns its id
-// and receipt.
-func (s *Server) take(ctx context.Context, req *request, up *upload) (id, receipt string, err error) {
-	return s.takeFrom(ctx, req, up, tip.SourceWeb, "form")
-}
-
-// takeFrom is take for a given channel and source reference (an officer's intake).
+// takeFrom turns a checked request and its stored files into a published tip from a channel
+// (web, or an officer's phone or in_person) under a source reference ("form", or
+// "officer:NAME"), and returns its id and receipt.
 func (s *Server) takeFrom(ctx context.Context, req *request, up *upload, source tip.Source, ref string) (id, receipt string, err error) {
 	office := tip.Office(req.Office)
 	text := strings.TrimSpace(req.Text)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -26,11 +27,16 @@ type formPage struct {
 	MaxTotalMB int64
 	MaxFiles   int
 	LogsIP     bool
+	// Officer is the analysts' intake of a tip taken by phone or in person: the same form with
+	// the channel, under the officer's name.
+	Officer bool
 }
 
 type receiptPage struct {
 	Receipt string
 	Files   int
+	ID      string // shown to the officer who typed the tip in
+	Officer bool
 }
 
 type statusPage struct {
@@ -68,19 +74,45 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "report.html", s.newFormPage(w, r, map[string]string{"anonymous": "yes"}))
 }
 
-// reportSubmit takes the report page's form. Its fields come before the file chooser, so when
-// a file is refused everything typed is shown again.
-func (s *Server) reportSubmit(w http.ResponseWriter, r *http.Request) {
+// OfficerPages serves the intake form on the analysts' side (GET and POST /intake): an officer
+// types in a tip taken by phone or in person, with the same fields and files as the public
+// form, recorded under officer(r).
+func (s *Server) OfficerPages(officer func(*http.Request) string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /intake", func(w http.ResponseWriter, r *http.Request) {
+		page := s.newFormPage(w, r, map[string]string{"anonymous": "yes", "channel": string(tip.SourcePhone)})
+		page.Officer = true
+		s.render(w, http.StatusOK, "report.html", page)
+	})
+	mux.HandleFunc("POST /intake", func(w http.ResponseWriter, r *http.Request) { s.formSubmit(w, r, officer(r)) })
+	static, _ := fs.Sub(assets, "static")
+	mux.Handle("GET /intake/style.css", http.StripPrefix("/intake/", http.FileServerFS(static)))
+	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+}
+
+// reportSubmit takes the report page's form.
+func (s *Server) reportSubmit(w http.ResponseWriter, r *http.Request) { s.formSubmit(w, r, "") }
+
+// formSubmit takes the report form, a citizen's or (officer not empty) an officer's. Its fields
+// come before the file chooser, so when a file is refused everything typed is shown again.
+func (s *Server) formSubmit(w http.ResponseWriter, r *http.Request, officer string) {
 	values := map[string]string{}
 	up := &upload{batch: s.archive.Batch()}
 	rej := s.eachPart(w, r, up, true, func(name string, p *multipart.Part) *rejection {
-		if !pageFields[name] {
+		if !pageFields[name] && (officer == "" || name != "channel") {
 			return reject(http.StatusBadRequest, reasonField, "表单中有未知的项 %q，请重新打开举报页面。", name)
 		}
 		v, rej := s.readField(p)
 		values[name] = v
 		return rej
 	})
+	source, ref := tip.SourceWeb, "form"
+	if officer != "" {
+		source, ref = tip.Source(values["channel"]), "officer:"+officer
+		if rej == nil && source != tip.SourcePhone && source != tip.SourceInPerson {
+			rej = reject(http.StatusBadRequest, reasonField, "请选择线索来源：电话或来访。")
+		}
+	}
 	var req *request
 	if rej == nil {
 		req = formRequest(values)
@@ -89,6 +121,7 @@ func (s *Server) reportSubmit(w http.ResponseWriter, r *http.Request) {
 	if rej != nil {
 		s.refusePage(w, r, rej, func() {
 			page := s.newFormPage(w, r, values)
+			page.Officer = officer != ""
 			page.Error = rej.msg
 			if len(up.files) > 0 || rej.reason == reasonFileType || rej.reason == reasonTooLarge {
 				page.Error += "（出于安全考虑，需要重新选择要上传的文件。）"
@@ -97,16 +130,17 @@ func (s *Server) reportSubmit(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	id, receipt, err := s.take(r.Context(), req, up)
+	id, receipt, err := s.takeFrom(r.Context(), req, up, source, ref)
 	if err != nil {
-		s.log.Error("web tip not taken in", "err", err)
+		s.log.Error("tip not taken in", "source", source, "err", err)
 		page := s.newFormPage(w, r, values)
+		page.Officer = officer != ""
 		page.Error = unavailable
 		s.render(w, http.StatusServiceUnavailable, "report.html", page)
 		return
 	}
-	s.log.Info("web tip received", s.logAttrs(r, "id", id, "office", metrics.OfficeLabel(tip.Office(req.Office)), "files", len(up.files), "page", true)...)
-	s.render(w, http.StatusCreated, "receipt.html", receiptPage{Receipt: receipt, Files: len(up.files)})
+	s.log.Info("tip received", s.logAttrs(r, "id", id, "source", source, "office", metrics.OfficeLabel(tip.Office(req.Office)), "files", len(up.files), "page", true)...)
+	s.render(w, http.StatusCreated, "receipt.html", receiptPage{Receipt: receipt, Files: len(up.files), ID: id, Officer: officer != ""})
 }
 
 // refusePage counts a refusal, reads the rest of the body so the browser shows the answer
