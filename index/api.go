@@ -178,6 +178,9 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 // runSearch runs the request's search within the user's offices and audits it.
 func (a *API) runSearch(r *http.Request) (*Result, Query, error) {
 	q, err := scopedQuery(r)
+	if err == nil {
+		err = q.normalize() // the caller pages with q's size
+	}
 	if err != nil {
 		return nil, q, refusal(http.StatusBadRequest, err.Error())
 	}

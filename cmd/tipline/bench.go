@@ -48,6 +48,10 @@ func benchCommand() *ffcli.Command {
 	fs.IntVar(&b.ocrPages, "ocr-pages", 24, "pages per run for --ocr: the sample letters in turn, each in the next variant of --ocr-scans")
 	fs.StringVar(&b.ocrScans, "ocr-scans", "all", "variants for --ocr: clean (PNG, TIFF), degraded (skewed, speckled, low-quality JPEG, phone photo) or all")
 	fs.IntVar(&b.ocrWorkers, "ocr-workers", 2, "OCR workers for --ocr, and as many Tesseracts side by side by hand")
+	fs.BoolVar(&b.search, "search", false, "measure search instead, on an index filled directly (no Kafka, no pipeline): two-term searches with facets and highlights, the same by a district's analyst, related tips; index size and heap")
+	fs.IntVar(&b.searchTips, "search-tips", 1000000, "synthetic tips in the index for --search; an index in --data-dir with at least as many is reused")
+	fs.IntVar(&b.queries, "queries", 2000, "timed calls of each kind for --search, after a warm-up")
+	fs.IntVar(&b.searchBatch, "search-batch", 1000, "tips per index batch while --search builds its index")
 	return &ffcli.Command{
 		Name:       "bench",
 		ShortUsage: "tipline bench [flags]",
@@ -55,7 +59,8 @@ func benchCommand() *ffcli.Command {
 		LongHelp: "Runs the whole pipeline in this process (as tipline serve does) and submits tips through\n" +
 			"its HTTP API. Phase 1 submits --tips tips with --concurrency submitters and reports tips/s\n" +
 			"acknowledged (201) and tips/s searchable. Phase 2 offers --rate tips/s for --duration and\n" +
-			"reports the percentiles of the time from sending a tip to its being searchable.",
+			"reports the percentiles of the time from sending a tip to its being searchable.\n" +
+			"--ocr, --imap-addr and --search measure OCR, e-mail ingestion and search instead.",
 		FlagSet: fs,
 		Options: envOptions(),
 		Exec: func(ctx context.Context, _ []string) error {
@@ -86,6 +91,10 @@ type benchConfig struct {
 	ocrPages    int
 	ocrScans    string
 	ocrWorkers  int
+	search      bool
+	searchTips  int
+	queries     int
+	searchBatch int
 }
 
 // tracker records when each tip became searchable.
@@ -174,6 +183,8 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 		return benchEmail(ctx, b, dir, tr, out)
 	case b.ocr:
 		return benchOCR(ctx, b, dir, tr, out)
+	case b.search:
+		return benchSearch(ctx, b, dir, out)
 	}
 	p, stop, err := startBenchPipeline(ctx, b.pipelineConfig(dir, tr))
 	if err != nil {

@@ -35,6 +35,7 @@ import (
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/throttle"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -398,6 +399,22 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	var analystSrv, publicSrv *http.Server
 	if ln := lns["analyst"]; ln != nil {
 		analystMux := http.NewServeMux()
+		users, err := account.Open(usersPath(cfg.DataDir))
+		if err != nil {
+			return err
+		}
+		proxies, err := throttle.ParsePrefixes(cfg.Public.TrustedProxies)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		gate := account.NewGate(users, account.NewSessions(30*time.Minute, 12*time.Hour), proxies)
+		gate.Public = index.PublicPath
+		officer := func(r *http.Request) string {
+			if u, ok := account.FromContext(r.Context()); ok {
+				return u.Name
+			}
+			return "local"
+		}
 		if idx != nil {
 			api := index.NewAPI(idx, log.With("api", "analyst"))
 			if arc != nil {
@@ -421,25 +438,25 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 					Open:      arc.Open}
 			}
 			api.Register(analystMux)
+			var intakePages http.Handler
+			if public != nil {
+				intakePages = public.OfficerPages(officer)
+			}
+			pages, err := index.NewPages(api, gate, auditPath(cfg.DataDir), intakePages)
+			if err != nil {
+				return err
+			}
+			pages.Register(analystMux)
 		}
 		if public != nil {
-			analystMux.HandleFunc("POST /api/v1/intake", public.OfficerIntake(func(r *http.Request) string {
-				if u, ok := account.FromContext(r.Context()); ok {
-					return u.Name
-				}
-				return "local"
-			}))
+			analystMux.HandleFunc("POST /api/v1/intake", public.OfficerIntake(officer))
 		}
 		if roles[roleLetters] {
 			letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)
 			// Saved .eml files of an office's backlog (tipline import) come in beside the scans.
 			email.NewAPI(&email.Intake{Submitter: submitter, Records: arc}, log.With("api", "import")).Register(analystMux)
 		}
-		users, err := account.Open(usersPath(cfg.DataDir))
-		if err != nil {
-			return err
-		}
-		analystSrv = serve(ln, account.Guard(users, nil, analystMux), log)
+		analystSrv = serve(ln, gate.Wrap(analystMux), log)
 		p.analystURL = baseURL(ln)
 	}
 	if ln := lns["public"]; ln != nil {

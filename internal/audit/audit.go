@@ -86,24 +86,43 @@ func (l *Log) Close() error { return l.f.Close() }
 
 // Read returns the entries from seq from on, at most n.
 func Read(path string, from int64, n int) ([]Entry, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	defer f.Close()
 	var out []Entry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() && len(out) < n {
-		var e Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return out, fmt.Errorf("audit: %w", err)
+	err := Each(path, func(e Entry) error {
+		if len(out) >= n {
+			return errStop
 		}
 		if e.Seq >= from {
 			out = append(out, e)
 		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
 	}
-	return out, sc.Err()
+	return out, err
+}
+
+var errStop = errors.New("stop")
+
+// Each calls fn with every entry, oldest first, until fn returns an error, which it returns.
+func Each(path string, fn func(Entry) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var e Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
 }
 
 // ErrBroken means the chain does not hold: an entry was changed, removed, inserted or reordered.

@@ -1,0 +1,361 @@
+package index
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/tipline/tipline/internal/audit"
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// Stats are the figures of the statistics page and GET /api/v1/stats, within the user's offices.
+type Stats struct {
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+	Total int       `json:"total"`
+	// Periods are the histogram's bars (weeks up to half a year, else months), Offices' Counts
+	// one per period.
+	Periods    []Bucket       `json:"periods"`
+	Offices    []OfficeStats  `json:"offices"`
+	Channels   map[string]int `json:"channels"`
+	Categories map[string]int `json:"categories"`
+	FirstView  FirstView      `json:"first_view"`
+}
+
+// OfficeStats are one office's tips in the period.
+type OfficeStats struct {
+	Office     string         `json:"office"`
+	Total      int            `json:"total"`
+	Counts     []int          `json:"counts"` // per period
+	Categories map[string]int `json:"categories"`
+	Channels   map[string]int `json:"channels"`
+}
+
+// FirstView is how long tips of the period waited from receipt until somebody first opened
+// them, read from the audit log.
+type FirstView struct {
+	Viewed       int                 `json:"viewed"`
+	NotViewed    int                 `json:"not_viewed"`
+	MedianHours  float64             `json:"median_hours"`
+	P90Hours     float64             `json:"p90_hours"`
+	Offices      map[string]Waits    `json:"offices"`
+	Distribution []WaitBucket        `json:"distribution"`
+	seen         map[string]struct{} // tips counted, for the not-viewed figure
+}
+
+// Waits are one office's first-view delays.
+type Waits struct {
+	Viewed      int     `json:"viewed"`
+	MedianHours float64 `json:"median_hours"`
+	P90Hours    float64 `json:"p90_hours"`
+}
+
+// WaitBucket counts tips first viewed within a range of delay.
+type WaitBucket struct {
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
+var waitBuckets = []struct {
+	label string
+	upTo  time.Duration
+}{
+	{"1小时内", time.Hour}, {"1–4小时", 4 * time.Hour}, {"4–24小时", 24 * time.Hour},
+	{"1–3天", 72 * time.Hour}, {"3–7天", 7 * 24 * time.Hour}, {"7天以上", 1 << 62},
+}
+
+// statistics computes Stats for [from, to] within offices (nil: all).
+func (p *Pages) statistics(ctx context.Context, from, to time.Time, offices []tip.Office) (*Stats, error) {
+	st := &Stats{From: from, To: to, Channels: map[string]int{}, Categories: map[string]int{}}
+	list := offices
+	if list == nil {
+		list = tip.Offices()
+	}
+	for _, o := range list {
+		res, err := p.api.idx.Search(ctx, Query{Office: o, Offices: offices, From: from, To: to, Size: 1})
+		if err != nil {
+			return nil, fmt.Errorf("statistics of %s: %w", o, err)
+		}
+		os := OfficeStats{Office: string(o), Total: int(res.Total), Categories: res.Facets[fieldCategory], Channels: res.Facets[fieldSource]}
+		for _, b := range res.Histogram {
+			os.Counts = append(os.Counts, b.Count)
+		}
+		if st.Periods == nil {
+			st.Periods = res.Histogram
+		}
+		for k, n := range os.Categories {
+			st.Categories[k] += n
+		}
+		for k, n := range os.Channels {
+			st.Channels[k] += n
+		}
+		st.Total += os.Total
+		st.Offices = append(st.Offices, os)
+	}
+	fv, err := p.firstViews(ctx, from, to, offices)
+	if err != nil {
+		return nil, err
+	}
+	fv.NotViewed = max(st.Total-fv.Viewed, 0)
+	st.FirstView = fv
+	return st, nil
+}
+
+// firstViews reads the audit log for each tip's first "view" and measures it from the tip's
+// receipt, for the tips received in [from, to] within offices.
+func (p *Pages) firstViews(ctx context.Context, from, to time.Time, offices []tip.Office) (FirstView, error) {
+	fv := FirstView{Offices: map[string]Waits{}}
+	for _, b := range waitBuckets {
+		fv.Distribution = append(fv.Distribution, WaitBucket{Label: b.label})
+	}
+	if p.auditPath == "" {
+		return fv, nil
+	}
+	first := map[string]time.Time{}
+	err := audit.Each(p.auditPath, func(e audit.Entry) error {
+		if e.Action == "view" && e.Target != "" {
+			if _, ok := first[e.Target]; !ok && !e.Time.Before(from) {
+				first[e.Target] = e.Time
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fv, fmt.Errorf("statistics: %w", err)
+	}
+	ids := make([]string, 0, len(first))
+	for id := range first {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	all := []time.Duration{}
+	per := map[string][]time.Duration{}
+	for chunk := range slices.Chunk(ids, 200) {
+		tips, err := p.api.idx.GetMany(ctx, chunk)
+		if err != nil {
+			return fv, fmt.Errorf("statistics: %w", err)
+		}
+		for _, t := range tips {
+			if t.ReceivedAt.Before(from) || (!to.IsZero() && t.ReceivedAt.After(to)) ||
+				(offices != nil && !slices.Contains(offices, t.Office)) {
+				continue
+			}
+			wait := max(first[t.ID].Sub(t.ReceivedAt), 0)
+			all = append(all, wait)
+			per[string(t.Office)] = append(per[string(t.Office)], wait)
+			for i, b := range waitBuckets {
+				if wait < b.upTo {
+					fv.Distribution[i].Count++
+					break
+				}
+			}
+		}
+	}
+	fv.Viewed = len(all)
+	fv.MedianHours, fv.P90Hours = quantileHours(all, 0.5), quantileHours(all, 0.9)
+	for o, ws := range per {
+		fv.Offices[o] = Waits{Viewed: len(ws), MedianHours: quantileHours(ws, 0.5), P90Hours: quantileHours(ws, 0.9)}
+	}
+	return fv, nil
+}
+
+func quantileHours(ds []time.Duration, q float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := min(int(q*float64(len(s))), len(s)-1)
+	return s[i].Hours()
+}
+
+// statsPeriod reads ?from=&to= (default: the last twelve weeks).
+func statsPeriod(r *http.Request) (from, to time.Time, err error) {
+	v := r.URL.Query()
+	if from, err = parseTime(v.Get("from"), false); err != nil {
+		return from, to, refusal(http.StatusBadRequest, "from: "+err.Error())
+	}
+	if to, err = parseTime(v.Get("to"), true); err != nil {
+		return from, to, refusal(http.StatusBadRequest, "to: "+err.Error())
+	}
+	if to.IsZero() {
+		to = time.Now()
+	}
+	if from.IsZero() {
+		from = to.AddDate(0, 0, -7*12)
+	}
+	if to.Before(from) {
+		return from, to, refusal(http.StatusBadRequest, "to is before from")
+	}
+	return from, to, nil
+}
+
+func (p *Pages) runStats(r *http.Request) (*Stats, error) {
+	from, to, err := statsPeriod(r)
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.statistics(r.Context(), from, to, userOffices(r))
+	if err != nil {
+		p.api.log.Error("statistics failed", "err", err)
+		return nil, refusal(http.StatusInternalServerError, "statistics failed")
+	}
+	if err := p.api.audit(r, "stats", "", map[string]any{"filters": r.URL.Query().Encode()}); err != nil {
+		return nil, errAuditDown
+	}
+	return st, nil
+}
+
+// statsAPI answers GET /api/v1/stats?from=&to=.
+func (p *Pages) statsAPI(w http.ResponseWriter, r *http.Request) {
+	st, err := p.runStats(r)
+	if err != nil {
+		writeDeskError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// chart is a server-rendered SVG bar chart: no script, no library, nothing but numbers from
+// the index in it.
+type chart struct {
+	Title  string
+	Height float64
+	Bars   []chartBar
+	Legend []chartBar
+}
+
+type chartBar struct {
+	Label    string
+	Value    string
+	X, Y     float64
+	W, H     float64
+	Class    string
+	LabelX   float64
+	Segments []chartBar // a stacked bar's parts
+}
+
+type statsData struct {
+	frame
+	Stats      *Stats
+	From, To   string
+	Weekly     chart
+	Mix        chart
+	Channels   chart
+	Waits      chart
+	Categories []tip.Category
+}
+
+func (p *Pages) statsPage(w http.ResponseWriter, r *http.Request) {
+	st, err := p.runStats(r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	d := statsData{frame: p.frame(w, r, "统计"), Stats: st, Categories: tip.AllCategories(),
+		From: st.From.In(tip.China).Format(time.DateOnly), To: st.To.In(tip.China).Format(time.DateOnly)}
+	d.Weekly = weeklyChart(st)
+	d.Mix = mixChart(st)
+	d.Channels = countChart("各渠道线索数", st.Channels, sourceName)
+	var waits = map[string]int{}
+	order := []string{}
+	for _, b := range st.FirstView.Distribution {
+		waits[b.Label] = b.Count
+		order = append(order, b.Label)
+	}
+	d.Waits = countChartOrdered("从收到到首次查看", waits, order, func(s string) string { return s })
+	p.render(w, http.StatusOK, "stats.html", d)
+}
+
+// weeklyChart: one row per office, one bar per period, all on one scale.
+func weeklyChart(st *Stats) chart {
+	most := 1
+	for _, o := range st.Offices {
+		for _, n := range o.Counts {
+			most = max(most, n)
+		}
+	}
+	c := chart{Title: "各单位每周（月）线索数"}
+	const rowH, labelW, plotW = 28.0, 150.0, 560.0
+	for i, o := range st.Offices {
+		y := float64(i) * rowH
+		row := chartBar{Label: tip.Office(o.Office).Name(), Value: fmt.Sprint(o.Total), Y: y}
+		if n := len(o.Counts); n > 0 {
+			bw := plotW / float64(n)
+			for j, v := range o.Counts {
+				h := (rowH - 6) * float64(v) / float64(most)
+				row.Segments = append(row.Segments, chartBar{X: labelW + float64(j)*bw, Y: y + rowH - 3 - h, W: max(bw-1, 1), H: h,
+					Label: st.Periods[j].Start.In(tip.China).Format("1月2日"), Value: fmt.Sprint(v)})
+			}
+		}
+		c.Bars = append(c.Bars, row)
+	}
+	c.Height = float64(len(st.Offices))*rowH + 16
+	// Label about every fourth period along the bottom.
+	if n := len(st.Periods); n > 0 {
+		bw := plotW / float64(n)
+		for j := 0; j < n; j += max(1, n/6) {
+			c.Legend = append(c.Legend, chartBar{Label: st.Periods[j].Start.In(tip.China).Format("1月2日"), X: labelW + float64(j)*bw, Y: c.Height - 3})
+		}
+	}
+	return c
+}
+
+// mixChart: one 100% stacked bar per office, a segment per category.
+func mixChart(st *Stats) chart {
+	c := chart{Title: "各单位线索类别构成"}
+	const rowH, labelW, plotW = 24.0, 150.0, 560.0
+	for i, cat := range tip.AllCategories() {
+		c.Legend = append(c.Legend, chartBar{Label: cat.Name(), Class: "c" + fmt.Sprint(i), X: float64(i%4) * 180, Y: float64(i/4) * 18})
+	}
+	for i, o := range st.Offices {
+		y := float64(i) * rowH
+		row := chartBar{Label: tip.Office(o.Office).Name(), Value: fmt.Sprint(o.Total), Y: y}
+		x := labelW
+		for j, cat := range tip.AllCategories() {
+			n := o.Categories[string(cat)]
+			if n == 0 || o.Total == 0 {
+				continue
+			}
+			w := plotW * float64(n) / float64(o.Total)
+			row.Segments = append(row.Segments, chartBar{X: x, Y: y + 3, W: w, H: rowH - 6, Class: "c" + fmt.Sprint(j),
+				Label: cat.Name(), Value: fmt.Sprintf("%d（%.0f%%）", n, 100*float64(n)/float64(o.Total))})
+			x += w
+		}
+		c.Bars = append(c.Bars, row)
+	}
+	c.Height = float64(len(st.Offices)) * rowH
+	return c
+}
+
+func countChart(title string, counts map[string]int, name func(string) string) chart {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(counts[b]-counts[a], cmp.Compare(a, b)) })
+	return countChartOrdered(title, counts, keys, name)
+}
+
+// countChartOrdered: horizontal bars in the given order.
+func countChartOrdered(title string, counts map[string]int, keys []string, name func(string) string) chart {
+	most := 1
+	for _, k := range keys {
+		most = max(most, counts[k])
+	}
+	c := chart{Title: title}
+	const rowH, labelW, plotW = 24.0, 150.0, 480.0
+	for i, k := range keys {
+		y := float64(i) * rowH
+		w := plotW * float64(counts[k]) / float64(most)
+		c.Bars = append(c.Bars, chartBar{Label: name(k), Value: fmt.Sprint(counts[k]), X: labelW, Y: y + 3, W: w, H: rowH - 6, LabelX: labelW + w + 6})
+	}
+	c.Height = float64(len(keys)) * rowH
+	return c
+}
