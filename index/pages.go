@@ -642,19 +642,19 @@ var pageFuncs = template.FuncMap{
 		return t.Handling.Status
 	},
 	"attachmentURL": func(id, sha string) string { return "/api/v1/tips/" + id + "/attachments/" + sha },
-	"pageURL": func(v url.Values, page int) string { return with(v, "page", strconv.Itoa(page)) },
+	"pageURL":       func(v url.Values, page int) string { return with(v, "page", strconv.Itoa(page)) },
 }
 
 type auditData struct {
 	frame
-	Entries   []audit.Entry
-	User      string
-	Action    string
-	Target    string
-	Total     int
-	Chained   int64 // entries in the whole log, all checked
-	ChainOK   bool
-	ChainErr  string
+	Entries    []audit.Entry
+	User       string
+	Action     string
+	Target     string
+	Total      int
+	Chained    int64 // entries in the whole log, all checked
+	ChainOK    bool
+	ChainErr   string
 	Prev, Next string
 }
 
