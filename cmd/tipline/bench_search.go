@@ -467,7 +467,12 @@ func newTipGen(n int, now time.Time) *tipGen {
 		for range clamp(1+int(expected/250), 1, 10) {
 			gang.phones = append(gang.phones, g.phone())
 		}
-		for range clamp(1+int(expected/500), 1, 5) {
+		// Gangs without an app show themselves by their accounts: at least two of them.
+		minAccounts := 1
+		if gang.cat == tip.MaliciousClaim || gang.cat == tip.OpinionExtortion || gang.cat == tip.TrollArmy {
+			minAccounts = 2
+		}
+		for range clamp(1+int(expected/500), minAccounts, 5) {
 			gang.accounts = append(gang.accounts, g.account(gang.cat))
 		}
 		switch gang.cat {
@@ -713,7 +718,7 @@ var benchVocab = map[tip.Category][]string{
 }
 
 // benchPlaceholders are the placeholders of benchVocab, benchGeneric and benchOpenings.
-var benchPlaceholders = []string{"{app}", "{phone}", "{phone2}", "{phone3}", "{acct}", "{card}", "{amt}", "{amt2}", "{place}", "{when}", "{surname}"}
+var benchPlaceholders = []string{"{app}", "{phone}", "{phone2}", "{phone3}", "{acct}", "{acct2}", "{card}", "{amt}", "{amt2}", "{place}", "{when}", "{surname}"}
 
 // benchVague are sentences of reporters who do not say what happened: their tips wait for an
 // analyst as unclassified.
@@ -803,6 +808,15 @@ func (g *tipGen) next() *tip.Tip {
 				extra = append(extra, a)
 			}
 		}
+		if gang.app == "" && rng.IntN(100) < 60 {
+			a := gang.accounts[rng.IntN(len(gang.accounts))]
+			if a.text != vals["{acct}"] {
+				vals["{acct2}"] = a.text
+				if a.kind != "" {
+					extra = append(extra, a)
+				}
+			}
+		}
 		if len(gang.cards) > 0 && rng.IntN(10) < 3 {
 			vals["{card}"] = gang.cards[skewed(rng, len(gang.cards))]
 		}
@@ -864,7 +878,7 @@ func (g *tipGen) next() *tip.Tip {
 	for _, e := range []struct{ key, s string }{
 		{"{app}", "对方让我下载的是“{app}”App。"}, {"{phone}", "对方电话{phone}。"}, {"{acct}", "对方{acct}。"},
 		{"{card}", "收款银行卡号{card}。"}, {"{phone2}", "还有一个号码{phone2}也打过我电话。"},
-		{"{phone3}", "他们还用过{phone3}这个号码。"}, {"{place}", "我住在{place}。"},
+		{"{phone3}", "他们还用过{phone3}这个号码。"}, {"{acct2}", "他们另一个号是{acct2}。"}, {"{place}", "我住在{place}。"},
 	} {
 		if vals[e.key] != "" && !used[e.key] {
 			add(e.s)

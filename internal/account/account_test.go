@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tipline/tipline/internal/tip"
 )
@@ -66,5 +67,49 @@ func TestInvalidAccounts(t *testing.T) {
 	}
 	if !slices.Contains([]string{RoleAnalyst, RoleSupervisor, RoleAdmin}, RoleAdmin) {
 		t.Fatal()
+	}
+}
+
+func TestSessionsExpire(t *testing.T) {
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	now := start
+	s := NewSessions(30*time.Minute, 12*time.Hour)
+	s.now = func() time.Time { return now }
+	idle, _ := s.Start("a")
+	busy, sess := s.Start("b")
+	tests := []struct {
+		after      time.Duration
+		id         string
+		stillValid bool
+	}{
+		{20 * time.Minute, busy, true},
+		{40 * time.Minute, idle, false}, // 40 minutes without a request
+		{11 * time.Hour, busy, true},    // used every 20 minutes till here
+		{13 * time.Hour, busy, false},   // past the absolute limit, however busy
+	}
+	for _, tt := range tests {
+		for now.Sub(start) < tt.after {
+			now = now.Add(20 * time.Minute)
+			if now.Sub(start) <= 12*time.Hour {
+				s.Lookup(busy) // a request every 20 minutes
+			}
+		}
+		if _, ok := s.Lookup(tt.id); ok != tt.stillValid {
+			t.Errorf("after %v: valid %v, want %v", tt.after, ok, tt.stillValid)
+		}
+	}
+	if sess.CSRF == "" || len(busy) < 40 {
+		t.Errorf("session id %q or token %q too short", busy, sess.CSRF)
+	}
+	fresh := NewSessions(time.Hour, time.Hour)
+	one, _ := fresh.Start("c")
+	two, _ := fresh.Start("c")
+	kept, _ := fresh.Start("d")
+	fresh.EndUser("c")
+	_, ok1 := fresh.Lookup(one)
+	_, ok2 := fresh.Lookup(two)
+	_, ok3 := fresh.Lookup(kept)
+	if ok1 || ok2 || !ok3 {
+		t.Errorf("after EndUser(c): c's sessions %v %v, d's %v", ok1, ok2, ok3)
 	}
 }
