@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -55,6 +56,7 @@ type searchReport struct {
 	relTotals                       []uint64
 	diskBytes                       int64
 	heapInuse, heapAfterGC          uint64
+	rss, peakRSS                    int64 // of the process, from /proc; 0: unknown
 }
 
 // searchPairs are two-term queries as analysts type them: a word of the crime and a word of
@@ -178,6 +180,7 @@ func runSearchBench(ctx context.Context, b benchConfig, dir string, out io.Write
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	r.heapAfterGC = ms.HeapInuse
+	r.rss, r.peakRSS = processRSS()
 	return r, r.print(out)
 }
 
@@ -281,7 +284,12 @@ func (r *searchReport) print(out io.Writer) error {
 		float64(r.relEntities)/float64(lookups), share(r.relLinked, r.relEntities), medianUint(r.relTotals), slices.Max(append(r.relTotals, 0)), share(r.relTips, lookups))
 	perTip := float64(r.diskBytes) / float64(max(r.tips, 1))
 	fmt.Fprintf(out, "  index on disk: %s, %s per tip\n", formatBytes(float64(r.diskBytes)), formatBytes(perTip))
-	fmt.Fprintf(out, "  heap in use after the measurements: %s (after a GC: %s)\n", formatBytes(float64(r.heapInuse)), formatBytes(float64(r.heapAfterGC)))
+	fmt.Fprintf(out, "  heap in use after the measurements: %s (after a GC: %s)", formatBytes(float64(r.heapInuse)), formatBytes(float64(r.heapAfterGC)))
+	if r.rss > 0 {
+		// Scorch maps its segments: they count in the resident set, not in the heap.
+		fmt.Fprintf(out, "; process resident %s, peak %s (mapped index files included)", formatBytes(float64(r.rss)), formatBytes(float64(r.peakRSS)))
+	}
+	fmt.Fprintln(out)
 	build := "reused index"
 	if r.built {
 		build = fmt.Sprintf("built at %.0f tips/s", float64(r.gen.tips)/r.buildTime.Seconds())
@@ -290,6 +298,31 @@ func (r *searchReport) print(out io.Writer) error {
 		r.tips, build, pct(r.search, 50), pct(r.search, 99), pct(r.scoped, 50), pct(r.scoped, 99), pct(r.related, 50), pct(r.related, 99),
 		formatBytes(perTip), formatBytes(float64(r.heapInuse)))
 	return nil
+}
+
+// processRSS reads the resident set size of this process and its peak from /proc (Linux).
+func processRSS() (rss, peak int64) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(string(b)) {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "VmRSS":
+			rss = kb << 10
+		case "VmHWM":
+			peak = kb << 10
+		}
+	}
+	return rss, peak
 }
 
 func meanDuration(ds []time.Duration) string {
