@@ -42,6 +42,7 @@ func (p *recordingPublisher) Write(_ context.Context, msgs ...bus.Message) error
 
 type fixture struct {
 	srv     *httptest.Server
+	server  *Server
 	arc     *archive.Local
 	pub     *recordingPublisher
 	metrics *metrics.Metrics
@@ -81,7 +82,7 @@ func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, arc: arc, pub: pub, metrics: m, keys: keys, logs: logs}
+	return &fixture{srv: srv, server: s, arc: arc, pub: pub, metrics: m, keys: keys, logs: logs}
 }
 
 type lockedBuffer struct {

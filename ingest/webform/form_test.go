@@ -13,6 +13,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/cookiejar"
 	"net/textproto"
 	"net/url"
@@ -511,4 +512,52 @@ func FuzzSniff(f *testing.F) {
 			t.Fatalf("sniff(%q) = %q %q %v", clean, k, mt, rej)
 		}
 	})
+}
+
+// The officers' intake page: the report form with the channel, recorded under the officer.
+func TestOfficerIntakePage(t *testing.T) {
+	f := newFixture(t)
+	srv := httptest.NewServer(f.server.OfficerPages(func(*http.Request) string { return "wei.liunan" }))
+	defer srv.Close()
+	c := f.browser(t)
+	status, _, page := get(t, c, srv.URL+"/intake")
+	if status != 200 || !strings.Contains(page, "登记电话、来访线索") || !strings.Contains(page, `name="channel" value="in_person"`) ||
+		!strings.Contains(page, `action="/intake"`) {
+		t.Fatalf("intake page %d", status)
+	}
+	token := csrfPattern.FindStringSubmatch(page)[1]
+	tests := []struct {
+		name   string
+		parts  []part
+		status int
+		want   string
+	}{
+		{"no token", []part{field("channel", "phone"), field("text", "有人放高利贷")}, 403, ""},
+		{"no channel", []part{field("csrf", token), field("text", "有人放高利贷")}, 400, "电话或来访"},
+		{"a web channel", []part{field("csrf", token), field("channel", "web"), field("text", "有人放高利贷")}, 400, "电话或来访"},
+		{"a visitor, named", []part{field("csrf", token), field("channel", "in_person"), field("anonymous", "no"),
+			field("name", "韦秀兰"), field("phone", "13907725566"), field("text", "来访群众反映柳南区有人放高利贷暴力催收"),
+			field("office", "liunan"), field("phones", "17012345678")}, 201, "线索已登记"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, page := postPage(t, c, srv.URL+"/intake", tt.parts...)
+			if status != tt.status || !strings.Contains(page, tt.want) {
+				t.Fatalf("status %d, want %d: %.400s", status, tt.status, page)
+			}
+		})
+	}
+	f.pub.mu.Lock()
+	defer f.pub.mu.Unlock()
+	if len(f.pub.msgs) != 1 {
+		t.Fatalf("%d tips published", len(f.pub.msgs))
+	}
+	tp, err := tip.Unmarshal(f.pub.msgs[0].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp.Source != tip.SourceInPerson || tp.SourceRef != "officer:wei.liunan" || tp.Office != tip.Liunan ||
+		!tp.Reporter.HasIdentity || tp.Reporter.Sealed == "" || strings.Contains(string(f.pub.msgs[0].Value), "韦秀兰") {
+		t.Errorf("intake tip %+v", tp)
+	}
 }
