@@ -64,6 +64,7 @@ func serveCommand() *ffcli.Command {
 					fmt.Fprintf(os.Stdout, "  report page:    %[1]s/  (API: POST %[1]s/api/v1/tips)\n", p.publicURL)
 				}
 				if p.analystURL != "" {
+					fmt.Fprintf(os.Stdout, "  analyst desk:   %s/search\n", p.analystURL)
 					fmt.Fprintf(os.Stdout, "  search API:     %s/api/v1/search?q=\n", p.analystURL)
 				}
 				fmt.Fprintf(os.Stdout, "  metrics:        %s/metrics  (health: /healthz, /readyz)\n", p.opsURL)
