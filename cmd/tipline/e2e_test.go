@@ -98,24 +98,31 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 		}
 	})
 	sc := bufio.NewScanner(stdout)
-	var urls []string
 	deadline := time.AfterFunc(90*time.Second, func() { _ = cmd.Process.Kill() })
-	for len(urls) < 3 && sc.Scan() {
-		if m := urlLine.FindString(sc.Text()); m != "" {
-			u, err := url.Parse(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			urls = append(urls, u.Scheme+"://"+u.Host)
+	for inst.ops == "" && sc.Scan() {
+		m := urlLine.FindString(sc.Text())
+		if m == "" {
+			continue
+		}
+		u, err := url.Parse(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := u.Scheme + "://" + u.Host
+		switch line := sc.Text(); {
+		case strings.Contains(line, "report page:"):
+			inst.public = base
+		case strings.Contains(line, "search API:"):
+			inst.analyst = base
+		case strings.Contains(line, "metrics:"):
+			inst.ops = base
 		}
 	}
 	deadline.Stop()
 	go io.Copy(io.Discard, stdout)
-	if len(urls) < 3 {
+	if inst.ops == "" || inst.analyst == "" || inst.public == "" {
 		t.Fatalf("tipline did not start:\n%s", inst.logs())
 	}
-	inst.public, inst.analyst = urls[0], urls[1]
-	inst.ops = urls[2]
 	for i := 0; ; i++ {
 		resp, err := http.Get(inst.ops + "/readyz")
 		if err == nil {
