@@ -463,21 +463,36 @@ func previewable(mediaType string) bool {
 	return slices.Contains([]string{"image/jpeg", "image/png", "image/webp", "image/gif"}, mediaType)
 }
 
-// action runs a form's change on a tip: the form must carry the session's CSRF token, the tip
-// must be one the user may see, and the change goes through the same code as the API's.
-func (p *Pages) action(w http.ResponseWriter, r *http.Request, change func(t *tip.Tip) error, done string) {
+// formTip starts a form's action on a tip: the form must carry the session's CSRF token, pass
+// check (may be nil), and name a tip the user may see, in a process that can change tips. On
+// a refusal it shows the page that says why and returns false.
+func (p *Pages) formTip(w http.ResponseWriter, r *http.Request, check func() error) (*tip.Tip, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if !csrfOK(r) {
-		p.fail(w, r, errForged)
-		return
+	err := errForged
+	if csrfOK(r) {
+		err = nil
+		if check != nil {
+			err = check()
+		}
 	}
-	if p.api.Desk == nil {
-		p.fail(w, r, errNoDesk)
-		return
+	if err == nil && p.api.Desk == nil {
+		err = errNoDesk
 	}
-	t, err := p.api.loadVisible(r, r.PathValue("id"))
+	var t *tip.Tip
+	if err == nil {
+		t, err = p.api.loadVisible(r, r.PathValue("id"))
+	}
 	if err != nil {
 		p.fail(w, r, err)
+		return nil, false
+	}
+	return t, true
+}
+
+// action runs a form's change on a tip through the same code as the API's, then shows the tip.
+func (p *Pages) action(w http.ResponseWriter, r *http.Request, change func(t *tip.Tip) error, done string) {
+	t, ok := p.formTip(w, r, nil)
+	if !ok {
 		return
 	}
 	if err := change(t); err != nil {
@@ -511,26 +526,11 @@ func (p *Pages) correctionAction(w http.ResponseWriter, r *http.Request) {
 
 // identityAction opens a sealed identity and shows it on the tip page of this answer only.
 func (p *Pages) identityAction(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if !csrfOK(r) {
-		p.fail(w, r, errForged)
+	t, ok := p.formTip(w, r, func() error { return mayOpenIdentity(r, r.PostFormValue("reason")) })
+	if !ok {
 		return
 	}
-	reason := r.PostFormValue("reason")
-	if err := mayOpenIdentity(r, reason); err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	if p.api.Desk == nil {
-		p.fail(w, r, errNoDesk)
-		return
-	}
-	t, err := p.api.loadVisible(r, r.PathValue("id"))
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	who, err := p.api.identity(r, t, reason, r.PostFormValue("key"), tip.Office(r.PostFormValue("key_office")))
+	who, err := p.api.identity(r, t, r.PostFormValue("reason"), r.PostFormValue("key"), tip.Office(r.PostFormValue("key_office")))
 	if err != nil {
 		p.fail(w, r, err)
 		return

@@ -51,24 +51,7 @@ func TestAccountsAndAuditThroughTheBinary(t *testing.T) {
 	if code := get("", "/api/v1/search?q=高利贷"); code != http.StatusUnauthorized {
 		t.Fatalf("search without a token: %d", code)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		req, _ := http.NewRequest("GET", inst.analyst+"/api/v1/search?q=高利贷", nil)
-		req.Header.Set("Authorization", "Bearer "+city)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r searchResult
-		decodeJSON(t, resp, &r)
-		if r.Total == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("city sees %d tips", r.Total)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitSearchableAs(t, inst.analyst, city, 3, time.Minute)
 	req, _ := http.NewRequest("GET", inst.analyst+"/api/v1/search?q=高利贷", nil)
 	req.Header.Set("Authorization", "Bearer "+liunan)
 	resp, err := http.DefaultClient.Do(req)
@@ -153,5 +136,28 @@ func decodeJSON(t *testing.T, resp *http.Response, v any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// waitSearchableAs waits until the signed-in search counts want tips.
+func waitSearchableAs(t *testing.T, base, token string, want uint64, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		req, _ := http.NewRequest("GET", base+"/api/v1/search?size=1", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r searchResult
+		decodeJSON(t, resp, &r)
+		if r.Total >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d tips searchable after %v", r.Total, want, within)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

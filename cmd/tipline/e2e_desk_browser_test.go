@@ -196,26 +196,3 @@ func waitLocation(t *testing.T, ctx context.Context, part string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
-// waitSearchableAs waits until the signed-in search counts want tips.
-func waitSearchableAs(t *testing.T, base, token string, want uint64, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		req, _ := http.NewRequest("GET", base+"/api/v1/search?size=1", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r searchResult
-		decodeJSON(t, resp, &r)
-		if r.Total >= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d tips searchable after %v", r.Total, want, within)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -50,23 +49,7 @@ func startRoles(t *testing.T, roles, dataDir string, extra ...string) *roleProce
 		}
 	})
 	sc := bufio.NewScanner(stdout)
-	for p.ops == "" && sc.Scan() {
-		line := sc.Text()
-		m := urlLine.FindString(line)
-		if m == "" {
-			continue
-		}
-		u, _ := url.Parse(m)
-		base := u.Scheme + "://" + u.Host
-		switch {
-		case strings.Contains(line, "report page:"):
-			p.public = base
-		case strings.Contains(line, "search API:"):
-			p.analyst = base
-		case strings.Contains(line, "metrics:"):
-			p.ops = base
-		}
-	}
+	p.public, p.analyst, p.ops = listeners(sc)
 	go io.Copy(io.Discard, stdout)
 	if p.ops == "" {
 		t.Fatalf("tipline --roles %s did not start:\n%s", roles, p.stderr.String())

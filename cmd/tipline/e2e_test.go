@@ -69,6 +69,29 @@ func (in *instance) logs() string { return in.cmd.Stderr.(*lockedWriter).String(
 
 var urlLine = regexp.MustCompile(`(https?://\S+)`)
 
+// listeners reads the addresses tipline serve prints until the metrics line, by their labels
+// (a process without a listener prints no line for it).
+func listeners(sc *bufio.Scanner) (public, analyst, ops string) {
+	for ops == "" && sc.Scan() {
+		line := sc.Text()
+		m := urlLine.FindString(line)
+		if m == "" {
+			continue
+		}
+		u, _ := url.Parse(m)
+		base := u.Scheme + "://" + u.Host
+		switch {
+		case strings.Contains(line, "report page:"):
+			public = base
+		case strings.Contains(line, "search API:"):
+			analyst = base
+		case strings.Contains(line, "metrics:"):
+			ops = base
+		}
+	}
+	return public, analyst, ops
+}
+
 // start runs tipline serve on free loopback ports with extra flags, and waits until /readyz
 // says ready.
 func start(t *testing.T, dataDir string, extra ...string) *instance {
@@ -99,25 +122,7 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 	})
 	sc := bufio.NewScanner(stdout)
 	deadline := time.AfterFunc(90*time.Second, func() { _ = cmd.Process.Kill() })
-	for inst.ops == "" && sc.Scan() {
-		m := urlLine.FindString(sc.Text())
-		if m == "" {
-			continue
-		}
-		u, err := url.Parse(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := u.Scheme + "://" + u.Host
-		switch line := sc.Text(); {
-		case strings.Contains(line, "report page:"):
-			inst.public = base
-		case strings.Contains(line, "search API:"):
-			inst.analyst = base
-		case strings.Contains(line, "metrics:"):
-			inst.ops = base
-		}
-	}
+	inst.public, inst.analyst, inst.ops = listeners(sc)
 	deadline.Stop()
 	go io.Copy(io.Discard, stdout)
 	if inst.ops == "" || inst.analyst == "" || inst.public == "" {
