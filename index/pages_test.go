@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/audit"
+	"github.com/tipline/tipline/internal/seal"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -31,6 +33,7 @@ type deskFixture struct {
 	yufeng    *tip.Tip
 	city      *tip.Tip
 	password  string
+	keys      string // the offices' key pairs; liunan's tip has an identity sealed with them
 }
 
 const hostilePhrase = `<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">点我</a>`
@@ -53,6 +56,20 @@ func newDeskFixture(t *testing.T, trusted ...netip.Prefix) *deskFixture {
 	for _, tp := range []*tip.Tip{f.liunan, f.yufeng, f.city} {
 		tp.Entities = []tip.Entity{{Kind: "phone", Value: "13911112222"}, {Kind: "app", Value: "速借宝"}}
 	}
+	f.keys = filepath.Join(dir, "keys")
+	if _, err := seal.Init(f.keys); err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := seal.LoadRecipients(f.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := sealer.Seal(seal.Identity{Name: "韦秀兰", Phone: "13907725566"}, seal.Recipients(tip.Liunan)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := &memRecords{m: map[string][]byte{"identities/liunan.age": sealed}}
+	f.liunan.Reporter = tip.Reporter{HasIdentity: true, Sealed: "identities/liunan.age", SealedFor: seal.Recipients(tip.Liunan)}
 	if _, err := x.Put([]*tip.Tip{f.liunan, f.yufeng, f.city}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +79,7 @@ func newDeskFixture(t *testing.T, trusted ...netip.Prefix) *deskFixture {
 	}
 	for _, u := range []account.User{
 		{Name: "liunan.analyst", Role: account.RoleAnalyst, Office: "liunan"},
+		{Name: "liunan.supervisor", Role: account.RoleSupervisor, Office: "liunan"},
 		{Name: "city.analyst", Role: account.RoleAnalyst, Office: "city"},
 		{Name: "ops.admin", Role: account.RoleAdmin, Office: account.AllOffices},
 	} {
@@ -76,7 +94,6 @@ func newDeskFixture(t *testing.T, trusted ...netip.Prefix) *deskFixture {
 	t.Cleanup(func() { auditLog.Close() })
 	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	api.Audit = auditLog
-	records := &memRecords{m: map[string][]byte{}}
 	api.Desk = &Desk{Keep: func(context.Context, []*tip.Tip) error { return nil }, PutRecord: records.Put, GetRecord: records.Get,
 		Feedback: func([]byte) error { return nil }, Corrected: func(string) {}}
 	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), trusted)
@@ -396,5 +413,47 @@ func TestStatsFirstView(t *testing.T) {
 	if _, page := b.get("/stats"); !strings.Contains(page, `id="chart-weekly"`) || !strings.Contains(page, "<rect") ||
 		!strings.Contains(page, fmt.Sprintf("已查看 %d 条", 1)) {
 		t.Errorf("statistics page lacks its charts")
+	}
+}
+
+// The receiving office's supervisor opens the identity on the tip page with a reason and the
+// office's key: shown on that answer only, audited with the reason, never on the page again.
+func TestPagesOpenIdentity(t *testing.T) {
+	f := newDeskFixture(t)
+	b := f.browser(t)
+	b.login("liunan.supervisor", f.password)
+	_, page := b.get("/tips/" + f.liunan.ID)
+	if !strings.Contains(page, `id="identity-form"`) {
+		t.Fatal("the supervisor is not offered the identity form")
+	}
+	key, err := os.ReadFile(filepath.Join(f.keys, "liunan.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yufengKey, _ := os.ReadFile(filepath.Join(f.keys, "yufeng.key"))
+	token := csrfOf(t, page)
+	path := "/tips/" + f.liunan.ID + "/identity"
+	if resp, body := b.post(path, url.Values{"csrf": {token}, "reason": {"需要"}, "key": {string(key)}}); resp.StatusCode != 400 || strings.Contains(body, "韦秀兰") {
+		t.Errorf("a two-character reason: %d", resp.StatusCode)
+	}
+	if resp, body := b.post(path, url.Values{"csrf": {token}, "reason": {"约谈举报人核实情况"}, "key": {string(yufengKey)}, "key_office": {"yufeng"}}); resp.StatusCode != 403 || strings.Contains(body, "韦秀兰") {
+		t.Errorf("another office's key: %d", resp.StatusCode)
+	}
+	resp, body := b.post(path, url.Values{"csrf": {token}, "reason": {"约谈举报人核实情况"}, "key": {string(key)}})
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="identity"`) || !strings.Contains(body, "韦秀兰") || !strings.Contains(body, "13907725566") {
+		t.Fatalf("opening: %d %.300s", resp.StatusCode, body)
+	}
+	if _, again := b.get("/tips/" + f.liunan.ID); strings.Contains(again, "韦秀兰") {
+		t.Error("the identity stays on the tip page")
+	}
+	var opened []string
+	audit.Each(f.auditPath, func(e audit.Entry) error {
+		if strings.HasPrefix(e.Action, "identity") {
+			opened = append(opened, fmt.Sprint(e.User, " ", e.Action, " ", e.Detail["reason"]))
+		}
+		return nil
+	})
+	if got := strings.Join(opened, "; "); got != "liunan.supervisor identity_refused 约谈举报人核实情况; liunan.supervisor identity 约谈举报人核实情况" {
+		t.Errorf("audit of openings: %s", got)
 	}
 }
