@@ -648,7 +648,7 @@ var pageFuncs = template.FuncMap{
 type auditData struct {
 	frame
 	Entries    []audit.Entry
-	User       string
+	ByUser     string // filters
 	Action     string
 	Target     string
 	Total      int
@@ -672,7 +672,7 @@ func (p *Pages) auditPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := r.URL.Query()
-	d := auditData{frame: p.frame(w, r, "审计日志"), User: v.Get("user"), Action: v.Get("action"), Target: v.Get("target")}
+	d := auditData{frame: p.frame(w, r, "审计日志"), ByUser: v.Get("user"), Action: v.Get("action"), Target: v.Get("target")}
 	page, err := strconv.Atoi(cmp.Or(v.Get("page"), "1"))
 	if err != nil || page < 1 || page > 100000 {
 		p.fail(w, r, refusal(http.StatusBadRequest, "页码应为正整数。"))
@@ -680,7 +680,7 @@ func (p *Pages) auditPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var match []audit.Entry
 	err = audit.Each(p.auditPath, func(e audit.Entry) error {
-		if (d.User == "" || e.User == d.User) && (d.Action == "" || e.Action == d.Action) && (d.Target == "" || e.Target == d.Target) {
+		if (d.ByUser == "" || e.User == d.ByUser) && (d.Action == "" || e.Action == d.Action) && (d.Target == "" || e.Target == d.Target) {
 			match = append(match, e)
 		}
 		return nil

@@ -299,7 +299,8 @@ func TestPagesScope(t *testing.T) {
 	admin := f.browser(t)
 	admin.login("ops.admin", f.password)
 	resp, body := admin.get("/audit?user=liunan.analyst")
-	if resp.StatusCode != 200 || !strings.Contains(body, "哈希链完整") || !strings.Contains(body, f.liunan.ID) || strings.Contains(body, "city.analyst") {
+	if resp.StatusCode != 200 || !strings.Contains(body, "哈希链完整") || !strings.Contains(body, f.liunan.ID) || strings.Contains(body, "city.analyst") ||
+		!strings.Contains(body, `<span id="who">ops.admin</span>`) {
 		t.Errorf("audit page %d: %.500s", resp.StatusCode, body)
 	}
 }
