@@ -385,7 +385,6 @@ type tipData struct {
 	CanIdentify bool
 	Identity    any // an opened identity, shown once, never stored
 	HasDesk     bool
-	Query       string
 }
 
 func (p *Pages) tipPage(w http.ResponseWriter, r *http.Request) {
@@ -417,8 +416,7 @@ func (p *Pages) showTip(w http.ResponseWriter, r *http.Request, t *tip.Tip, stat
 	}
 	d := tipData{frame: p.frame(w, r, "线索 "+t.ID), Tip: t, Text: markMatches(t), Related: rel,
 		Next: nextStatuses[from], Categories: tip.AllCategories(), Offices: tip.Offices(),
-		CanIdentify: canOpenIdentities(r) && t.Reporter.Sealed != "", HasDesk: p.api.Desk != nil,
-		Query: r.URL.Query().Get("q")}
+		CanIdentify: canOpenIdentities(r) && t.Reporter.Sealed != "", HasDesk: p.api.Desk != nil}
 	if t.Source == tip.SourceLetter {
 		for _, a := range append(derefAttachment(t.Original), t.Attachments...) {
 			if previewable(a.MediaType) {
@@ -634,7 +632,6 @@ var pageFuncs = template.FuncMap{
 	},
 	"previewable": previewable,
 	"fixed":       func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
-	"add":         func(a, b int) int { return a + b },
 	"statusOf": func(t *tip.Tip) string {
 		if t.Handling == nil {
 			return tip.StatusNew

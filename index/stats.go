@@ -40,13 +40,12 @@ type OfficeStats struct {
 // FirstView is how long tips of the period waited from receipt until somebody first opened
 // them, read from the audit log.
 type FirstView struct {
-	Viewed       int                 `json:"viewed"`
-	NotViewed    int                 `json:"not_viewed"`
-	MedianHours  float64             `json:"median_hours"`
-	P90Hours     float64             `json:"p90_hours"`
-	Offices      map[string]Waits    `json:"offices"`
-	Distribution []WaitBucket        `json:"distribution"`
-	seen         map[string]struct{} // tips counted, for the not-viewed figure
+	Viewed       int              `json:"viewed"`
+	NotViewed    int              `json:"not_viewed"`
+	MedianHours  float64          `json:"median_hours"`
+	P90Hours     float64          `json:"p90_hours"`
+	Offices      map[string]Waits `json:"offices"`
+	Distribution []WaitBucket     `json:"distribution"`
 }
 
 // Waits are one office's first-view delays.
@@ -243,13 +242,12 @@ type chartBar struct {
 
 type statsData struct {
 	frame
-	Stats      *Stats
-	From, To   string
-	Weekly     chart
-	Mix        chart
-	Channels   chart
-	Waits      chart
-	Categories []tip.Category
+	Stats    *Stats
+	From, To string
+	Weekly   chart
+	Mix      chart
+	Channels chart
+	Waits    chart
 }
 
 func (p *Pages) statsPage(w http.ResponseWriter, r *http.Request) {
@@ -258,7 +256,7 @@ func (p *Pages) statsPage(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	d := statsData{frame: p.frame(w, r, "统计"), Stats: st, Categories: tip.AllCategories(),
+	d := statsData{frame: p.frame(w, r, "统计"), Stats: st,
 		From: st.From.In(tip.China).Format(time.DateOnly), To: st.To.In(tip.China).Format(time.DateOnly)}
 	d.Weekly = weeklyChart(st)
 	d.Mix = mixChart(st)
