@@ -325,7 +325,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	q.Sort, q.Size = "date", MaxPageSize
+	q.Sort, q.Size, q.NoFacets = "date", MaxPageSize, true
 	var rows [][]string
 	for q.Page = 1; len(rows) < exportLimit; q.Page++ {
 		res, err := a.idx.Search(r.Context(), q)

@@ -67,14 +67,16 @@ func (x *Index) Clusters(ctx context.Context, from, to time.Time, offices []tip.
 		tq := bleve.NewTermQuery(term.Term)
 		tq.SetField(fieldEntities)
 		per := bleve.NewSearchRequestOptions(scope(tq), 0, 0, false)
-		per.AddFacet(fieldOffice, bleve.NewFacetRequest(fieldOffice, len(tip.Offices())))
+		per.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, maxFacetTerms))
 		pr, err := x.current().SearchInContext(ctx, per)
 		if err != nil {
 			return nil, fmt.Errorf("index: clusters: %w", err)
 		}
 		c := Cluster{Kind: kind, Value: value, Tips: term.Count, Offices: map[string]int{}}
-		for _, o := range pr.Facets[fieldOffice].Terms.Terms() {
-			c.Offices[o.Term] = o.Count
+		for _, o := range pr.Facets[fieldFacets].Terms.Terms() {
+			if office, ok := strings.CutPrefix(o.Term, fieldOffice+":"); ok {
+				c.Offices[office] = o.Count
+			}
 		}
 		out = append(out, c)
 		if len(out) == n {
@@ -145,7 +147,7 @@ func (x *Index) Related(ctx context.Context, t *tip.Tip, offices []tip.Office) (
 			continue
 		}
 		seen[key] = true
-		res, err := x.Search(ctx, Query{Entity: key, Offices: offices, Sort: "date", Size: 21})
+		res, err := x.Search(ctx, Query{Entity: key, Offices: offices, Sort: "date", Size: 21, NoFacets: true})
 		if err != nil {
 			return nil, fmt.Errorf("index: related tips of %s: %w", key, err)
 		}

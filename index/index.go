@@ -34,6 +34,10 @@ const (
 	fieldFlags      = "flags" // what a tip waits for, e.g. FlagManualTranscription
 	fieldStatus     = "status"
 	fieldAttached   = "attachments" // "yes" when the tip has files, else "no"
+	// fieldFacets holds every value the search page counts, as "name:value" (category:…,
+	// office:…, source:…, status:…, attachments:…, flags:…, week:2026-03-02, month:2026-03):
+	// counting one field per hit instead of seven is what keeps facets fast on a million tips.
+	fieldFacets = "facets"
 	fieldEvent      = "event"       // the tip event without its text, stored only, for the detail view
 )
 
@@ -51,6 +55,14 @@ type Index struct {
 	build  rebuildState
 }
 
+// mappingVersion names the mapping newMapping builds, kept in each index it creates: an index
+// of an older mapping answers, but without what the newer one added (version 2: the counted
+// facets field, so facets and the histogram are empty) until "tipline reindex" rebuilds it.
+const (
+	mappingVersion = "2"
+	mappingKey     = "tipline.mapping"
+)
+
 // Open opens the index in dir, creating it with the current mapping if it does not exist.
 func Open(dir string) (*Index, error) {
 	b, err := bleve.Open(dir)
@@ -58,12 +70,30 @@ func Open(dir string) (*Index, error) {
 		if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 			return nil, fmt.Errorf("index: create %s: %w", dir, err)
 		}
-		b, err = bleve.New(dir, newMapping())
+		b, err = newIndex(dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", dir, err)
 	}
 	return &Index{dir: dir, b: b}, nil
+}
+
+func newIndex(dir string) (bleve.Index, error) {
+	b, err := bleve.New(dir, newMapping())
+	if err != nil {
+		return nil, err
+	}
+	if err := b.SetInternal([]byte(mappingKey), []byte(mappingVersion)); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Outdated reports whether the index was built with an older mapping and wants a rebuild.
+func (x *Index) Outdated() bool {
+	v, err := x.current().GetInternal([]byte(mappingKey))
+	return err != nil || string(v) != mappingVersion
 }
 
 // current is the index searches and writes go to.
@@ -101,6 +131,13 @@ func newMapping() mapping.IndexMapping {
 	keyword := bleve.NewKeywordFieldMapping()
 	keyword.Store = true
 	keyword.IncludeInAll = false
+	// Filters read the inverted index; only fieldFacets and the entities (clusters) are
+	// counted, so only they keep doc values.
+	keyword.DocValues = false
+
+	counted := bleve.NewKeywordFieldMapping()
+	counted.Store = false
+	counted.IncludeInAll = false
 
 	date := bleve.NewDateTimeFieldMapping()
 	date.Store = true
@@ -118,9 +155,14 @@ func newMapping() mapping.IndexMapping {
 
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt(fieldText, text)
-	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldEntities, fieldTerms, fieldFlags, fieldStatus, fieldAttached} {
+	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldTerms, fieldFlags, fieldStatus, fieldAttached} {
 		doc.AddFieldMappingsAt(f, keyword)
 	}
+	entities := bleve.NewKeywordFieldMapping()
+	entities.Store = true
+	entities.IncludeInAll = false
+	doc.AddFieldMappingsAt(fieldEntities, entities)
+	doc.AddFieldMappingsAt(fieldFacets, counted)
 	doc.AddFieldMappingsAt(fieldReceivedAt, date)
 	doc.AddFieldMappingsAt(fieldScore, num)
 	doc.AddFieldMappingsAt(fieldEvent, stored)
@@ -164,12 +206,36 @@ func document(t *tip.Tip, event []byte) map[string]any {
 	if t.Handling != nil {
 		d[fieldStatus] = t.Handling.Status
 	}
+	d[fieldFacets] = facetValues(d, t.ReceivedAt)
 	var ents []string
 	for _, e := range t.Entities {
 		ents = append(ents, e.Kind+":"+e.Value)
 	}
 	d[fieldEntities] = unique(ents)
 	return d
+}
+
+// facetValues lists a document's counted values for fieldFacets.
+func facetValues(d map[string]any, at time.Time) []string {
+	var out []string
+	for _, f := range []string{fieldCategory, fieldOffice, fieldSource, fieldStatus, fieldAttached} {
+		if v, ok := d[f].(string); ok && v != "" {
+			out = append(out, f+":"+v)
+		}
+	}
+	if flags, ok := d[fieldFlags].([]string); ok {
+		for _, v := range flags {
+			out = append(out, fieldFlags+":"+v)
+		}
+	}
+	return append(out, "week:"+weekOf(at).Format(time.DateOnly), "month:"+at.In(tip.China).Format("2006-01"))
+}
+
+// weekOf is the Monday, China time, that starts t's week.
+func weekOf(t time.Time) time.Time {
+	t = t.In(tip.China)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, tip.China)
+	return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
 }
 
 func unique(xs []string) []string {

@@ -78,6 +78,9 @@ func TestSearch(t *testing.T) {
 		{"field syntax", Query{Text: "category:troll_army"}, []string{tips[2].ID}},
 		{"paging", Query{Sort: "date", Page: 2, Size: 1}, []string{tips[1].ID}},
 		{"with files", Query{Attachments: "yes"}, []string{tips[1].ID}},
+		{"two words: only tips with both", Query{Text: "裸聊 砍头息"}, nil},
+		{"a word and a field", Query{Text: "敲诈 office:liunan"}, []string{tips[0].ID}},
+		{"a word left out", Query{Text: "控评 -敲诈"}, []string{tips[2].ID}},
 		{"without files", Query{Attachments: "no"}, []string{tips[2].ID, tips[0].ID}},
 	}
 	for _, tt := range tests {
@@ -138,6 +141,20 @@ func TestSearchFacetsHighlightsAndEscapes(t *testing.T) {
 	}
 	if strings.Contains(snip, "<script>") || !strings.Contains(snip, "&lt;script&gt;") {
 		t.Errorf("snippet %q does not escape the tip's markup", snip)
+	}
+}
+
+func TestAllTerms(t *testing.T) {
+	for in, want := range map[string]string{
+		"裸聊 敲诈":               "+裸聊 +敲诈",
+		`  "砍头息 通讯录"  催收`:     `  +"砍头息 通讯录"  +催收`,
+		"+高利贷 -水军 category:x": "+高利贷 -水军 +category:x",
+		`say"a b" c`:          `+say"a b" +c`,
+		"":                    "",
+	} {
+		if got := allTerms(in); got != want {
+			t.Errorf("allTerms(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

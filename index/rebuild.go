@@ -122,7 +122,7 @@ func (x *Index) rebuild(ctx context.Context, src Source) error {
 	if err := os.RemoveAll(next); err != nil {
 		return fmt.Errorf("index: rebuild: %w", err)
 	}
-	fresh, err := bleve.New(next, newMapping())
+	fresh, err := newIndex(next)
 	if err != nil {
 		return fmt.Errorf("index: rebuild: %w", err)
 	}

@@ -131,3 +131,28 @@ func TestRebuildKeepsTipsIndexedMeanwhile(t *testing.T) {
 		t.Fatalf("second rebuild: %v", err)
 	}
 }
+
+// An index made by this build is current; one without the mapping mark (an older build's) is
+// outdated until a rebuild, which marks the new one.
+func TestOutdatedMapping(t *testing.T) {
+	x, err := Open(filepath.Join(t.TempDir(), "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if x.Outdated() {
+		t.Fatal("a new index is outdated")
+	}
+	if err := x.current().DeleteInternal([]byte(mappingKey)); err != nil {
+		t.Fatal(err)
+	}
+	if !x.Outdated() {
+		t.Fatal("an index without the mark is current")
+	}
+	if err := x.Rebuild(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if x.Outdated() {
+		t.Error("the rebuilt index is outdated")
+	}
+}

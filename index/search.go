@@ -7,13 +7,13 @@ import (
 	"html"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/tipline/tipline/internal/tip"
@@ -35,6 +35,8 @@ type Query struct {
 	Status string // new, assigned, investigating, closed
 	// Attachments keeps tips with files ("yes") or without ("no"); empty: both.
 	Attachments string
+	// NoFacets skips counting: for look-ups that only want the hits (related tips, export).
+	NoFacets bool
 	// Offices scopes the search to the tips routed to these offices (the user's); nil: all.
 	// It is part of the query itself, so hits, totals and facets never count another office.
 	Offices []tip.Office
@@ -96,7 +98,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	} else if r := singleHan(q.Text); r != "" {
 		must = append(must, singleCharQuery(r))
 	} else {
-		qs := bleve.NewQueryStringQuery(q.Text)
+		qs := bleve.NewQueryStringQuery(allTerms(q.Text))
 		if _, err := qs.Parse(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadQuery, err)
 		}
@@ -131,23 +133,16 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	req.Fields = []string{fieldCategory, fieldOffice, fieldSource, fieldReceivedAt, fieldText, fieldFlags}
 	req.Highlight = bleve.NewHighlightWithStyle("html")
 	req.Highlight.AddField(fieldText)
-	req.AddFacet(fieldCategory, bleve.NewFacetRequest(fieldCategory, len(tip.AllCategories())))
-	req.AddFacet(fieldOffice, bleve.NewFacetRequest(fieldOffice, len(tip.Offices())))
-	req.AddFacet(fieldSource, bleve.NewFacetRequest(fieldSource, len(tip.Sources())))
-	req.AddFacet(fieldFlags, bleve.NewFacetRequest(fieldFlags, 1))
-	req.AddFacet(fieldStatus, bleve.NewFacetRequest(fieldStatus, len(tip.Statuses())))
-	req.AddFacet(fieldAttached, bleve.NewFacetRequest(fieldAttached, 2))
-	hist := bleve.NewFacetRequest(fieldReceivedAt, 0)
 	buckets := histogramBuckets(q.From, q.To, time.Now())
-	for i, b := range buckets {
-		hist.AddDateTimeRange(strconv.Itoa(i), b.Start, b.End)
+	if !q.NoFacets {
+		req.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, maxFacetTerms))
 	}
-	hist.Size = len(buckets)
-	req.AddFacet(histogramFacet, hist)
+	// Equal scores go newest first, so pages stay in one order across rebuilds. No tie-break
+	// on the id: it would load every hit's id, where the time is one doc value.
 	if q.Sort == "date" {
-		req.SortBy([]string{"-" + fieldReceivedAt, "-_id"})
+		req.SortBy([]string{"-" + fieldReceivedAt})
 	} else {
-		req.SortBy([]string{"-_score", "-" + fieldReceivedAt, "-_id"})
+		req.SortBy([]string{"-_score", "-" + fieldReceivedAt})
 	}
 	res, err := x.current().SearchInContext(ctx, req)
 	if err != nil {
@@ -171,21 +166,8 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		out.Hits = append(out.Hits, hit)
 	}
-	for name, f := range res.Facets {
-		if name == histogramFacet {
-			for _, r := range f.DateRanges {
-				if i, err := strconv.Atoi(r.Name); err == nil && i < len(buckets) {
-					buckets[i].Count = r.Count
-				}
-			}
-			out.Histogram = buckets
-			continue
-		}
-		counts := map[string]int{}
-		for _, t := range f.Terms.Terms() {
-			counts[t.Term] = t.Count
-		}
-		out.Facets[name] = counts
+	if f := res.Facets[fieldFacets]; f != nil {
+		out.Histogram = countFacets(f.Terms.Terms(), out.Facets, buckets)
 	}
 	return out, nil
 }
@@ -231,7 +213,63 @@ func (q *Query) normalize() error {
 	return nil
 }
 
-const histogramFacet = "received"
+// maxFacetTerms bounds the counted values returned: the categories, offices, channels and
+// statuses, and every week and month of seventy years.
+const maxFacetTerms = 5000
+
+// countFacets sorts fieldFacets' counts into facets by name and the histogram's bars.
+func countFacets(terms []*search.TermFacet, facets map[string]map[string]int, buckets []Bucket) []Bucket {
+	byKey := map[string]int{}
+	for _, t := range terms {
+		name, value, _ := strings.Cut(t.Term, ":")
+		switch name {
+		case "week", "month":
+			byKey[t.Term] = t.Count
+		default:
+			if facets[name] == nil {
+				facets[name] = map[string]int{}
+			}
+			facets[name][value] = t.Count
+		}
+	}
+	weekly := len(buckets) > 1 && buckets[1].Start.Sub(buckets[0].Start) < 8*24*time.Hour
+	for i, b := range buckets {
+		key := "month:" + b.Start.Format("2006-01")
+		if weekly {
+			key = "week:" + b.Start.Format(time.DateOnly)
+		}
+		buckets[i].Count = byKey[key]
+	}
+	return buckets
+}
+
+// allTerms makes every word of a query required, as analysts expect of a search box: two
+// words find the tips that have both. Words already marked + or -, and phrases in quotes, are
+// kept as they are written.
+func allTerms(text string) string {
+	var b strings.Builder
+	inQuote, start := false, true
+	for _, r := range text {
+		switch {
+		case inQuote:
+			if r == '"' {
+				inQuote = false
+			}
+		case unicode.IsSpace(r):
+			start = true
+		case start:
+			start = false
+			if r != '+' && r != '-' {
+				b.WriteByte('+')
+			}
+			inQuote = r == '"'
+		case r == '"':
+			inQuote = true
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
 
 // histogramBuckets splits the searched period into weeks (Monday to Monday, China time) when it
 // spans up to 26 weeks and into calendar months otherwise; an open end stops at now, an open
@@ -250,8 +288,7 @@ func histogramBuckets(from, to, now time.Time) []Bucket {
 	var start time.Time
 	var next func(time.Time) time.Time
 	if to.Sub(from) <= 26*7*24*time.Hour {
-		day := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, tip.China)
-		start = day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+		start = weekOf(from)
 		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
 	} else {
 		start = time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, tip.China)

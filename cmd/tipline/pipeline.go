@@ -149,6 +149,9 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			return err
 		}
 		closers = append(closers, closeLogged(log, "index", idx.Close))
+		if idx.Outdated() {
+			log.Warn("the index was built by an older tipline: searches answer, but facet counts and the date histogram stay empty until it is rebuilt; run tipline reindex")
+		}
 	}
 
 	busCfg := bus.Config{Brokers: cfg.Kafka, Partitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor}
