@@ -38,7 +38,7 @@ const (
 	// office:…, source:…, status:…, attachments:…, flags:…, week:2026-03-02, month:2026-03):
 	// counting one field per hit instead of seven is what keeps facets fast on a million tips.
 	fieldFacets = "facets"
-	fieldEvent      = "event"       // the tip event without its text, stored only, for the detail view
+	fieldEvent  = "event" // the tip event without its text, stored only, for the detail view
 )
 
 // FlagManualTranscription marks a tip whose scan could not be read: an analyst types it in from
