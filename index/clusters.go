@@ -74,7 +74,7 @@ func (x *Index) Clusters(ctx context.Context, from, to time.Time, offices []tip.
 		}
 		c := Cluster{Kind: kind, Value: value, Tips: term.Count, Offices: map[string]int{}}
 		for _, o := range pr.Facets[fieldFacets].Terms.Terms() {
-			if office, ok := strings.CutPrefix(o.Term, fieldOffice+":"); ok {
+			if facet, office := facetName(o.Term); facet == fieldOffice {
 				c.Offices[office] = o.Count
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -128,6 +129,19 @@ func TestSearchFacetsHighlightsAndEscapes(t *testing.T) {
 	if sum != 3 || len(res.Histogram) != 7 { // December to June
 		t.Errorf("histogram %+v", res.Histogram)
 	}
+	// Three weeks: weekly bars, Monday to Monday in Liuzhou. The fixture's 1 March 2026 10:00
+	// UTC is a Sunday; 2 and 3 March are in the next week.
+	res, err = idx.Search(context.Background(), Query{From: time.Date(2026, 2, 20, 0, 0, 0, 0, tip.China), To: time.Date(2026, 3, 10, 0, 0, 0, 0, tip.China)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var weeks []string
+	for _, b := range res.Histogram {
+		weeks = append(weeks, fmt.Sprintf("%s:%d", b.Start.Format("01-02"), b.Count))
+	}
+	if got := strings.Join(weeks, " "); got != "02-16:0 02-23:1 03-02:2 03-09:0" {
+		t.Errorf("weekly histogram %s", got)
+	}
 	res, err = idx.Search(context.Background(), Query{Text: "控评"})
 	if err != nil {
 		t.Fatal(err)
@@ -141,6 +155,32 @@ func TestSearchFacetsHighlightsAndEscapes(t *testing.T) {
 	}
 	if strings.Contains(snip, "<script>") || !strings.Contains(snip, "&lt;script&gt;") {
 		t.Errorf("snippet %q does not escape the tip's markup", snip)
+	}
+}
+
+// Facet codes read back as what they code, and the sort key orders by time.
+func TestFacetCodesAndSortKey(t *testing.T) {
+	for _, f := range [][2]string{{"category", "troll_army"}, {"office", "sanjiang"}, {"source", "in_person"},
+		{"status", "closed"}, {"attachments", "yes"}, {"flags", FlagManualTranscription}, {"office", "unknown:x"}} {
+		code := facetCode(f[0], f[1])
+		if facet, value := facetName(code); facet != f[0] || value != f[1] || (len(code) > 3 && f[1] != "unknown:x") {
+			t.Errorf("%v coded %q reads back as %s %s", f, code, facet, value)
+		}
+	}
+	at := time.Date(2026, 3, 4, 23, 30, 0, 0, time.UTC) // Thursday 5 March in Liuzhou
+	if weekCode(at) != weekCode(time.Date(2026, 3, 2, 0, 0, 0, 0, tip.China)) || weekCode(at) == weekCode(at.Add(5*24*time.Hour)) {
+		t.Error("week codes do not follow Liuzhou's weeks")
+	}
+	if monthCode(at) != monthCode(time.Date(2026, 3, 31, 0, 0, 0, 0, tip.China)) || monthCode(at) == monthCode(at.AddDate(0, -1, 0)) {
+		t.Error("month codes do not follow months")
+	}
+	prev := ""
+	for _, tm := range []time.Time{time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), at, at.Add(time.Millisecond), time.Date(2080, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		k := sortKey(tm)
+		if len(k) != 8 || k <= prev {
+			t.Errorf("sort key %q of %v after %q", k, tm, prev)
+		}
+		prev = k
 	}
 }
 

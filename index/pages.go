@@ -350,14 +350,13 @@ func histogram(buckets []Bucket, v url.Values) ([]histBar, int) {
 	}
 	width := 600.0 / float64(len(buckets))
 	var out []histBar
-	weekly := len(buckets) > 1 && buckets[1].Start.Sub(buckets[0].Start) < 8*24*time.Hour
 	for i, b := range buckets {
 		h := 0.0
 		if most > 0 {
 			h = 100 * float64(b.Count) / float64(most)
 		}
 		label := b.Start.Format("2006年1月")
-		if weekly {
+		if b.Weekly() {
 			label = b.Start.Format("1月2日") + "起一周"
 		}
 		c := url.Values{}

@@ -74,6 +74,9 @@ type Bucket struct {
 	Count int       `json:"count"`
 }
 
+// Weekly reports whether the bar is a week (else a month).
+func (b Bucket) Weekly() bool { return b.End.Sub(b.Start) < 8*24*time.Hour }
+
 // Hit is one matching tip. Snippet is HTML: the tip's own text is escaped and the matched words
 // are wrapped in <mark>.
 type Hit struct {
@@ -140,9 +143,9 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	// Equal scores go newest first, so pages stay in one order across rebuilds. No tie-break
 	// on the id: it would load every hit's id, where the time is one doc value.
 	if q.Sort == "date" {
-		req.SortBy([]string{"-" + fieldReceivedAt})
+		req.SortBy([]string{"-" + fieldSortKey})
 	} else {
-		req.SortBy([]string{"-_score", "-" + fieldReceivedAt})
+		req.SortBy([]string{"-_score", "-" + fieldSortKey})
 	}
 	res, err := x.current().SearchInContext(ctx, req)
 	if err != nil {
@@ -219,12 +222,12 @@ const maxFacetTerms = 5000
 
 // countFacets sorts fieldFacets' counts into facets by name and the histogram's bars.
 func countFacets(terms []*search.TermFacet, facets map[string]map[string]int, buckets []Bucket) []Bucket {
-	byKey := map[string]int{}
+	periods := map[string]int{}
 	for _, t := range terms {
-		name, value, _ := strings.Cut(t.Term, ":")
-		switch name {
+		switch name, value := facetName(t.Term); name {
 		case "week", "month":
-			byKey[t.Term] = t.Count
+			periods[value] = t.Count
+		case "":
 		default:
 			if facets[name] == nil {
 				facets[name] = map[string]int{}
@@ -232,13 +235,12 @@ func countFacets(terms []*search.TermFacet, facets map[string]map[string]int, bu
 			facets[name][value] = t.Count
 		}
 	}
-	weekly := len(buckets) > 1 && buckets[1].Start.Sub(buckets[0].Start) < 8*24*time.Hour
 	for i, b := range buckets {
-		key := "month:" + b.Start.Format("2006-01")
-		if weekly {
-			key = "week:" + b.Start.Format(time.DateOnly)
+		code := monthCode(b.Start)
+		if b.Weekly() {
+			code = weekCode(b.Start)
 		}
-		buckets[i].Count = byKey[key]
+		buckets[i].Count = periods[code]
 	}
 	return buckets
 }

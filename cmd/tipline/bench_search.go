@@ -85,6 +85,8 @@ func runSearchBench(ctx context.Context, b benchConfig, dir string, out io.Write
 		return nil, err
 	}
 	switch {
+	case have > 0 && idx.Outdated():
+		return nil, fmt.Errorf("bench --search: %s was built with an older mapping (its facets and sorting would not be measured): remove it or choose another --data-dir", r.dir)
 	case have >= uint64(n):
 		fmt.Fprintf(out, "tipline bench --search: reusing the index in %s (%d tips); build skipped\n", r.dir, have)
 	case have > 0:
