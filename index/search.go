@@ -95,12 +95,12 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := q.normalize(); err != nil {
 		return nil, err
 	}
+	// Without text every tip matches, narrowed by the filters; "match all" is added at the end
+	// only if there is no filter, as walking every document costs what a filter does not.
 	var must []query.Query
-	if strings.TrimSpace(q.Text) == "" {
-		must = append(must, bleve.NewMatchAllQuery())
-	} else if r := singleHan(q.Text); r != "" {
+	if r := singleHan(q.Text); r != "" {
 		must = append(must, singleCharQuery(r))
-	} else {
+	} else if strings.TrimSpace(q.Text) != "" {
 		qs := bleve.NewQueryStringQuery(allTerms(q.Text))
 		if _, err := qs.Parse(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadQuery, err)
@@ -132,7 +132,16 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		dq.SetField(fieldReceivedAt)
 		must = append(must, dq)
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Size, (q.Page-1)*q.Size, false)
+	var whole query.Query
+	switch len(must) {
+	case 0:
+		whole = bleve.NewMatchAllQuery()
+	case 1:
+		whole = must[0]
+	default:
+		whole = bleve.NewConjunctionQuery(must...)
+	}
+	req := bleve.NewSearchRequestOptions(whole, q.Size, (q.Page-1)*q.Size, false)
 	req.Fields = []string{fieldCategory, fieldOffice, fieldSource, fieldReceivedAt, fieldText, fieldFlags}
 	req.Highlight = bleve.NewHighlightWithStyle("html")
 	req.Highlight.AddField(fieldText)
