@@ -2,11 +2,13 @@ package index
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -139,28 +141,44 @@ func (a *API) runClusters(r *http.Request) (out []Cluster, from, to time.Time, e
 // Related returns, for each linking entity of t, up to 20 other tips within offices (nil: all)
 // that name it too, newest first, with how many there are in all.
 func (x *Index) Related(ctx context.Context, t *tip.Tip, offices []tip.Office) ([]Related, error) {
-	out := []Related{}
+	var out []Related
 	seen := map[string]bool{}
 	for _, e := range t.Entities {
 		key := e.Kind + ":" + e.Value
-		if !linkingKinds[e.Kind] || seen[key] {
-			continue
+		if linkingKinds[e.Kind] && !seen[key] {
+			seen[key] = true
+			out = append(out, Related{Kind: e.Kind, Value: e.Value, Hits: []Hit{}})
 		}
-		seen[key] = true
-		res, err := x.Search(ctx, Query{Entity: key, Offices: offices, Sort: "date", Size: 21, NoFacets: true})
-		if err != nil {
-			return nil, fmt.Errorf("index: related tips of %s: %w", key, err)
-		}
-		rel := Related{Kind: e.Kind, Value: e.Value, Hits: []Hit{}}
-		for _, h := range res.Hits {
-			if h.ID != t.ID && len(rel.Hits) < 20 {
-				rel.Hits = append(rel.Hits, h)
+	}
+	// One look-up per entity, side by side: a gang's number named by thousands of tips costs
+	// its own time, not the sum of all of them.
+	errs := make([]error, len(out))
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() {
+			rel := &out[i]
+			key := rel.Kind + ":" + rel.Value
+			res, err := x.Search(ctx, Query{Entity: key, Offices: offices, Sort: "date", Size: 21, NoFacets: true})
+			if err != nil {
+				errs[i] = fmt.Errorf("index: related tips of %s: %w", key, err)
+				return
 			}
-		}
-		if res.Total > 0 {
-			rel.Total = res.Total - 1 // the tip itself
-		}
-		out = append(out, rel)
+			for _, h := range res.Hits {
+				if h.ID != t.ID && len(rel.Hits) < 20 {
+					rel.Hits = append(rel.Hits, h)
+				}
+			}
+			if res.Total > 0 {
+				rel.Total = res.Total - 1 // the tip itself
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []Related{}
 	}
 	return out, nil
 }
