@@ -54,7 +54,8 @@ type searchReport struct {
 	// at least one related tip, and the other tips per linking entity.
 	relEntities, relLinked, relTips int
 	relTotals                       []uint64
-	diskBytes                       int64
+	diskBytes                       int64 // of the index's current snapshot
+	folderBytes                     int64 // of every file in its folder, merged-away segments included
 	heapInuse, heapAfterGC          uint64
 	rss, peakRSS                    int64 // of the process, from /proc; 0: unknown
 }
@@ -172,9 +173,13 @@ func runSearchBench(ctx context.Context, b benchConfig, dir string, out io.Write
 	}
 
 	// 4. Size on disk and the heap.
-	r.diskBytes, err = dirSize(r.dir)
-	if err != nil {
-		return nil, err
+	live, folder := idx.DiskUsage()
+	r.diskBytes, r.folderBytes = int64(live), int64(folder)
+	if live == 0 { // not a scorch index: the folder is all there is
+		if r.diskBytes, err = dirSize(r.dir); err != nil {
+			return nil, err
+		}
+		r.folderBytes = r.diskBytes
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -285,7 +290,11 @@ func (r *searchReport) print(out io.Writer) error {
 	fmt.Fprintf(out, "  related: %.1f linking entities per tip looked up; %d%% of them named by other tips too (median %d others, max %d); %d%% of the tips have related tips\n",
 		float64(r.relEntities)/float64(lookups), share(r.relLinked, r.relEntities), medianUint(r.relTotals), slices.Max(append(r.relTotals, 0)), share(r.relTips, lookups))
 	perTip := float64(r.diskBytes) / float64(max(r.tips, 1))
-	fmt.Fprintf(out, "  index on disk: %s, %s per tip\n", formatBytes(float64(r.diskBytes)), formatBytes(perTip))
+	fmt.Fprintf(out, "  index on disk: %s, %s per tip", formatBytes(float64(r.diskBytes)), formatBytes(perTip))
+	if r.folderBytes > r.diskBytes+r.diskBytes/50 {
+		fmt.Fprintf(out, " (the folder holds %s: segments merged away, deleted after a later write)", formatBytes(float64(r.folderBytes)))
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "  heap in use after the measurements: %s (after a GC: %s)", formatBytes(float64(r.heapInuse)), formatBytes(float64(r.heapAfterGC)))
 	if r.rss > 0 {
 		// Scorch maps its segments: they count in the resident set, not in the heap.
