@@ -210,7 +210,7 @@ func TestPagesSignIn(t *testing.T) {
 	}
 
 	var actions []string
-	audit.Each(f.auditPath, func(e audit.Entry) error { actions = append(actions, e.User+":"+e.Action); return nil })
+	audit.Scan(f.auditPath, func(e audit.Entry) { actions = append(actions, e.User+":"+e.Action) })
 	if got := strings.Join(actions, " "); !strings.Contains(got, "local:login_failed") || !strings.Contains(got, "liunan.analyst:login ") {
 		t.Errorf("audit %s", got)
 	}
@@ -448,13 +448,35 @@ func TestPagesOpenIdentity(t *testing.T) {
 		t.Error("the identity stays on the tip page")
 	}
 	var opened []string
-	audit.Each(f.auditPath, func(e audit.Entry) error {
+	audit.Scan(f.auditPath, func(e audit.Entry) {
 		if strings.HasPrefix(e.Action, "identity") {
 			opened = append(opened, fmt.Sprint(e.User, " ", e.Action, " ", e.Detail["reason"]))
 		}
-		return nil
 	})
 	if got := strings.Join(opened, "; "); got != "liunan.supervisor identity_refused 约谈举报人核实情况; liunan.supervisor identity 约谈举报人核实情况" {
 		t.Errorf("audit of openings: %s", got)
+	}
+}
+
+// A changed audit entry shows on the audit page: the entries before it, and where it broke.
+func TestAuditPageShowsABrokenChain(t *testing.T) {
+	f := newDeskFixture(t)
+	b := f.browser(t)
+	b.login("ops.admin", f.password)
+	b.get("/tips/" + f.liunan.ID)
+	b.get("/tips/" + f.yufeng.ID)
+	raw, err := os.ReadFile(f.auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(raw), "\n")
+	lines[2] = strings.Replace(lines[2], f.yufeng.ID, f.city.ID, 1) // the third entry: the second view
+	if err := os.WriteFile(f.auditPath, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := b.get("/audit")
+	if resp.StatusCode != 200 || !strings.Contains(body, "哈希链已损坏") || !strings.Contains(body, "line 3") ||
+		!strings.Contains(body, f.liunan.ID) || strings.Contains(body, "哈希链完整") {
+		t.Errorf("audit page of a broken log %d: %.1500s", resp.StatusCode, body)
 	}
 }

@@ -117,13 +117,12 @@ func (p *Pages) firstViews(ctx context.Context, from, to time.Time, offices []ti
 		return fv, nil
 	}
 	first := map[string]time.Time{}
-	err := audit.Each(p.auditPath, func(e audit.Entry) error {
+	_, err := audit.Scan(p.auditPath, func(e audit.Entry) {
 		if e.Action == "view" && e.Target != "" {
 			if _, ok := first[e.Target]; !ok && !e.Time.Before(from) {
 				first[e.Target] = e.Time
 			}
 		}
-		return nil
 	})
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fv, fmt.Errorf("statistics: %w", err)

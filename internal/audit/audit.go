@@ -50,7 +50,7 @@ type Log struct {
 // Open opens (creating) the log at path and checks its chain, so appending never extends a
 // broken one silently.
 func Open(path string) (*Log, error) {
-	seq, last, err := verifyFile(path)
+	seq, last, err := scanFile(path, nil)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
@@ -84,66 +84,30 @@ func (l *Log) Append(user, action, target string, detail map[string]any) error {
 // Close closes the file.
 func (l *Log) Close() error { return l.f.Close() }
 
-// Read returns the entries from seq from on, at most n.
-func Read(path string, from int64, n int) ([]Entry, error) {
-	var out []Entry
-	err := Each(path, func(e Entry) error {
-		if len(out) >= n {
-			return errStop
-		}
-		if e.Seq >= from {
-			out = append(out, e)
-		}
-		return nil
-	})
-	if errors.Is(err, errStop) {
-		err = nil
-	}
-	return out, err
-}
-
-var errStop = errors.New("stop")
-
-// Each calls fn with every entry, oldest first, until fn returns an error, which it returns.
-func Each(path string, fn func(Entry) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		var e Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return sc.Err()
-}
-
 // ErrBroken means the chain does not hold: an entry was changed, removed, inserted or reordered.
 var ErrBroken = errors.New("audit: chain broken")
 
 // Verify checks the whole chain at path and returns the number of entries.
-func Verify(path string) (int64, error) {
-	n, _, err := verifyFile(path)
+func Verify(path string) (int64, error) { return Scan(path, nil) }
+
+// Scan calls fn (if not nil) with every entry, oldest first, checking the chain as it reads: it
+// returns the number of entries, or ErrBroken at the first one that does not follow, after fn
+// has seen those before it.
+func Scan(path string, fn func(Entry)) (int64, error) {
+	n, _, err := scanFile(path, fn)
 	return n, err
 }
 
-func verifyFile(path string) (seq int64, last string, err error) {
+func scanFile(path string, fn func(Entry)) (seq int64, last string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, "", err
 	}
 	defer f.Close()
-	return verify(f)
+	return scan(f, fn)
 }
 
-func verify(r io.Reader) (seq int64, last string, err error) {
+func scan(r io.Reader, fn func(Entry)) (seq int64, last string, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	line := 0
@@ -163,6 +127,9 @@ func verify(r io.Reader) (seq int64, last string, err error) {
 			return seq, last, fmt.Errorf("%w at line %d (entry %d): it does not follow the entry before", ErrBroken, line, e.Seq)
 		case e.hash() != e.Hash:
 			return seq, last, fmt.Errorf("%w at line %d (entry %d): its content was changed", ErrBroken, line, e.Seq)
+		}
+		if fn != nil {
+			fn(e)
 		}
 		seq, last = e.Seq, e.Hash
 	}
