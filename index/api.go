@@ -35,17 +35,12 @@ type Auditor interface {
 	Append(user, action, target string, detail map[string]any) error
 }
 
-// audit records an action of the signed-in user; without accounts (loopback only) the user is
-// "local".
+// audit records an action of the signed-in user (account.Local without accounts).
 func (a *API) audit(r *http.Request, action, target string, detail map[string]any) error {
 	if a.Audit == nil {
 		return nil
 	}
-	name := "local"
-	if u, ok := account.FromContext(r.Context()); ok {
-		name = u.Name
-	}
-	if err := a.Audit.Append(name, action, target, detail); err != nil {
+	if err := a.Audit.Append(account.NameOf(r), action, target, detail); err != nil {
 		a.log.Error("audit log not written; answer refused", "err", err)
 		return err
 	}

@@ -136,19 +136,12 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func userName(r *http.Request) string {
-	if u, ok := account.FromContext(r.Context()); ok {
-		return u.Name
-	}
-	return "local"
-}
-
 // record adds a change to t's history.
 func record(r *http.Request, t *tip.Tip, field, from, to, note string) {
 	if t.Handling == nil {
 		t.Handling = &tip.Handling{Status: tip.StatusNew}
 	}
-	t.Handling.History = append(t.Handling.History, tip.Change{At: time.Now().UTC(), User: userName(r), Field: field, From: from, To: to, Note: note})
+	t.Handling.History = append(t.Handling.History, tip.Change{At: time.Now().UTC(), User: account.NameOf(r), Field: field, From: from, To: to, Note: note})
 }
 
 // persist archives the changed tip, then re-indexes it (the order Stage.Keep documents).
@@ -282,7 +275,7 @@ func checkCorrection(category, office, reason string) error {
 // applyCorrection changes t's category and/or office (checked by checkCorrection), audited,
 // archived, re-indexed, counted and written to the feedback file.
 func (a *API) applyCorrection(r *http.Request, t *tip.Tip, category, office, reason string) error {
-	feedback := map[string]any{"id": t.ID, "text": t.Text, "user": userName(r), "reason": reason, "at": time.Now().UTC()}
+	feedback := map[string]any{"id": t.ID, "text": t.Text, "user": account.NameOf(r), "reason": reason, "at": time.Now().UTC()}
 	if t.Verdict != nil {
 		feedback["rules_version"], feedback["score"] = t.Verdict.RulesVersion, t.Verdict.Score
 	}
@@ -299,7 +292,7 @@ func (a *API) applyCorrection(r *http.Request, t *tip.Tip, category, office, rea
 		feedback["from_office"], feedback["to_office"] = t.Office, office
 		record(r, t, "office", string(t.Office), office, reason)
 		t.Office = tip.Office(office)
-		t.Routing = tip.Routing{Reason: tip.RouteAnalyst, Detail: userName(r)}
+		t.Routing = tip.Routing{Reason: tip.RouteAnalyst, Detail: account.NameOf(r)}
 		a.Desk.Corrected("office")
 	}
 	if err := a.persist(r, t); err != nil {

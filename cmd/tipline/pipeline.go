@@ -412,12 +412,6 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		}
 		gate := account.NewGate(users, account.NewSessions(30*time.Minute, 12*time.Hour), proxies)
 		gate.Public = index.PublicPath
-		officer := func(r *http.Request) string {
-			if u, ok := account.FromContext(r.Context()); ok {
-				return u.Name
-			}
-			return "local"
-		}
 		if idx != nil {
 			api := index.NewAPI(idx, log.With("api", "analyst"))
 			if arc != nil {
@@ -443,7 +437,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			api.Register(analystMux)
 			var intakePages http.Handler
 			if public != nil {
-				intakePages = public.OfficerPages(officer)
+				intakePages = public.OfficerPages(account.NameOf)
 			}
 			pages, err := index.NewPages(api, gate, auditPath(cfg.DataDir), intakePages)
 			if err != nil {
@@ -452,7 +446,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			pages.Register(analystMux)
 		}
 		if public != nil {
-			analystMux.HandleFunc("POST /api/v1/intake", public.OfficerIntake(officer))
+			analystMux.HandleFunc("POST /api/v1/intake", public.OfficerIntake(account.NameOf))
 		}
 		if roles[roleLetters] {
 			letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)

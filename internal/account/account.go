@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -291,6 +292,17 @@ type ctxKey struct{}
 // WithUser returns ctx carrying the signed-in user.
 func WithUser(ctx context.Context, u *User) context.Context {
 	return context.WithValue(ctx, ctxKey{}, u)
+}
+
+// Local names whoever acts while no account exists (the analysts' side open on loopback only).
+const Local = "local"
+
+// NameOf is the signed-in user's name, or Local.
+func NameOf(r *http.Request) string {
+	if u, ok := FromContext(r.Context()); ok {
+		return u.Name
+	}
+	return Local
 }
 
 // FromContext returns the signed-in user, if any.
