@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,11 +135,8 @@ func scopedQuery(r *http.Request) (Query, error) {
 		Offices:     userOffices(r),
 	}
 	var err error
-	if q.From, err = parseTime(v.Get("from"), false); err != nil {
-		return q, fmt.Errorf("%w: from: %w", ErrBadQuery, err)
-	}
-	if q.To, err = parseTime(v.Get("to"), true); err != nil {
-		return q, fmt.Errorf("%w: to: %w", ErrBadQuery, err)
+	if q.From, q.To, err = parsePeriod(v); err != nil {
+		return q, err
 	}
 	for name, dst := range map[string]*int{"page": &q.Page, "size": &q.Size} {
 		if s := v.Get(name); s != "" {
@@ -215,22 +213,30 @@ func (a *API) viewTip(r *http.Request, id string) (*tip.Tip, error) {
 	return t, nil
 }
 
-// parseTime accepts RFC 3339 or a plain date; a plain "to" date means the end of that day.
-func parseTime(s string, endOfDay bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+// parsePeriod reads from= and to=: RFC 3339 or a plain date in Liuzhou, where a plain "to"
+// means the end of that day. Either may be missing (zero).
+func parsePeriod(v url.Values) (from, to time.Time, err error) {
+	parse := func(name string, endOfDay bool) (time.Time, error) {
+		s := v.Get(name)
+		if s == "" {
+			return time.Time{}, nil
+		}
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t, nil
+		}
+		t, err := time.ParseInLocation(time.DateOnly, s, tip.China)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%w: %s: want a date (2026-01-31) or an RFC 3339 time", ErrBadQuery, name)
+		}
+		if endOfDay {
+			t = t.Add(24*time.Hour - time.Nanosecond)
+		}
 		return t, nil
 	}
-	t, err := time.ParseInLocation(time.DateOnly, s, tip.China)
-	if err != nil {
-		return time.Time{}, errors.New("want a date (2026-01-31) or an RFC 3339 time")
+	if from, err = parse("from", false); err == nil {
+		to, err = parse("to", true)
 	}
-	if endOfDay {
-		t = t.Add(24*time.Hour - time.Nanosecond)
-	}
-	return t, nil
+	return from, to, err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -247,6 +253,9 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 // linkingKinds are the entities that tie tips to one gang; amounts are too common to.
 var linkingKinds = map[string]bool{"phone": true, "url": true, "domain": true, "app": true, "account": true,
 	"qq": true, "wechat": true, "bank_card": true}
+
+// Links reports whether entities of this kind tie tips together (related tips, clusters).
+func Links(kind string) bool { return linkingKinds[kind] }
 
 // Related is, for one entity of a tip, the other tips the user may see that name it too.
 type Related struct {

@@ -109,11 +109,8 @@ func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
 // audits the look.
 func (a *API) runClusters(r *http.Request) (out []Cluster, from, to time.Time, err error) {
 	v := r.URL.Query()
-	if from, err = parseTime(v.Get("from"), false); err != nil {
-		return nil, from, to, refusal(http.StatusBadRequest, "from: "+err.Error())
-	}
-	if to, err = parseTime(v.Get("to"), true); err != nil {
-		return nil, from, to, refusal(http.StatusBadRequest, "to: "+err.Error())
+	if from, to, err = parsePeriod(v); err != nil {
+		return nil, from, to, refusal(http.StatusBadRequest, err.Error())
 	}
 	if from.IsZero() && to.IsZero() {
 		from = time.Now().Add(-30 * 24 * time.Hour)

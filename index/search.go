@@ -179,7 +179,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	out := &Result{Total: res.Total, Page: q.Page, Size: q.Size, Hits: []Hit{}, Facets: map[string]map[string]int{},
 		TookMS: float64(res.Took.Microseconds()) / 1000}
 	var snippets map[string]string
-	if len(must) > 0 && strings.TrimSpace(q.Text) != "" { // filters alone mark nothing
+	if strings.TrimSpace(q.Text) != "" { // filters alone mark nothing
 		if snippets, err = highlight(ctx, idx, whole, res.Hits); err != nil {
 			return nil, err
 		}

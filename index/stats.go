@@ -175,12 +175,8 @@ func quantileHours(ds []time.Duration, q float64) float64 {
 
 // statsPeriod reads ?from=&to= (default: the last twelve weeks).
 func statsPeriod(r *http.Request) (from, to time.Time, err error) {
-	v := r.URL.Query()
-	if from, err = parseTime(v.Get("from"), false); err != nil {
-		return from, to, refusal(http.StatusBadRequest, "from: "+err.Error())
-	}
-	if to, err = parseTime(v.Get("to"), true); err != nil {
-		return from, to, refusal(http.StatusBadRequest, "to: "+err.Error())
+	if from, to, err = parsePeriod(r.URL.Query()); err != nil {
+		return from, to, refusal(http.StatusBadRequest, err.Error())
 	}
 	if to.IsZero() {
 		to = time.Now()

@@ -971,7 +971,7 @@ func (g *tipGen) next() *tip.Tip {
 	seen := map[string]bool{}
 	for _, e := range t.Entities {
 		key := e.Kind + ":" + e.Value
-		if linking[e.Kind] && !seen[key] {
+		if index.Links(e.Kind) && !seen[key] {
 			seen[key] = true
 			g.entityTips[key]++
 			g.entities++
@@ -979,9 +979,6 @@ func (g *tipGen) next() *tip.Tip {
 	}
 	return t
 }
-
-// linking are the entity kinds the related-tips lookup follows (index's linkingKinds).
-var linking = map[string]bool{"phone": true, "url": true, "domain": true, "app": true, "account": true, "qq": true, "wechat": true, "bank_card": true}
 
 // skewed picks one of n values, the first ones most often.
 func skewed(rng *rand.Rand, n int) int {
