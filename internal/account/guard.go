@@ -158,7 +158,7 @@ func (g *Gate) SignIn(w http.ResponseWriter, r *http.Request, name, password str
 		return nil, nil, ErrWrongPassword
 	}
 	id, sess := g.sessions.Start(u.Name)
-	g.setCookie(w, r, id)
+	g.setCookie(w, r, id, 0)
 	return u, sess, nil
 }
 
@@ -166,7 +166,7 @@ func (g *Gate) SignIn(w http.ResponseWriter, r *http.Request, name, password str
 // a CSRF token like everybody's.
 func (g *Gate) LocalSession(w http.ResponseWriter, r *http.Request) *Session {
 	id, sess := g.sessions.Start("")
-	g.setCookie(w, r, id)
+	g.setCookie(w, r, id, 0)
 	return sess
 }
 
@@ -175,22 +175,19 @@ func (g *Gate) SignOut(w http.ResponseWriter, r *http.Request) {
 	if _, id, ok := g.session(r); ok {
 		g.sessions.End(id)
 	}
-	name := cookieName
-	if g.secure(r) {
-		name = secureCookieName
-	}
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: g.secure(r), SameSite: http.SameSiteStrictMode})
+	g.setCookie(w, r, "", -1)
 }
 
-func (g *Gate) setCookie(w http.ResponseWriter, r *http.Request, id string) {
+// setCookie sets (maxAge 0) or clears (-1) the session cookie. It has no expiry: it goes when
+// the browser closes, and the session ends sooner when idle.
+func (g *Gate) setCookie(w http.ResponseWriter, r *http.Request, id string, maxAge int) {
+	secure := g.secure(r)
 	name := cookieName
-	if g.secure(r) {
+	if secure {
 		name = secureCookieName
 	}
-	// No expiry: the cookie goes when the browser closes; the session ends sooner when idle.
-	http.SetCookie(w, &http.Cookie{Name: name, Value: id, Path: "/", HttpOnly: true,
-		Secure: g.secure(r), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: name, Value: id, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: secure, SameSite: http.SameSiteStrictMode})
 }
 
 // secure reports whether the browser reached us over HTTPS, directly or through a trusted proxy.
