@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,6 +247,33 @@ func TestHandleIsIdempotentByID(t *testing.T) {
 	got, err := idx.Get(context.Background(), tips[0].ID)
 	if err != nil || got.Text != tips[0].Text || got.Verdict.Category != tip.Sextortion {
 		t.Errorf("Get: %+v, %v", got, err)
+	}
+}
+
+// A reporter's addition republishes the tip; the first version, still in OCR elsewhere, may
+// reach the index after it and must not put the text back without the addition.
+func TestHandleKeepsTheNewestVersion(t *testing.T) {
+	idx, st, _, tips := fixture(t)
+	older := *tips[0]
+	newer := *tips[0]
+	newer.Text += "\n补充：对方又用17099990000打来电话"
+	newer.Additions = []tip.Addition{{At: time.Now(), Chars: 20}}
+	for _, v := range []*tip.Tip{&newer, &older} {
+		if _, err := st.Handle(context.Background(), messages(t, v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := idx.Get(context.Background(), tips[0].ID); err != nil || len(got.Additions) != 1 || !strings.Contains(got.Text, "17099990000") {
+		t.Errorf("after the older version: %+v, %v", got, err)
+	}
+	newest := newer
+	newest.Text += "\n补充：还有一个账号"
+	newest.Additions = append(slices.Clone(newer.Additions), tip.Addition{At: time.Now(), Chars: 8})
+	if _, err := st.Handle(context.Background(), messages(t, &newest)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := idx.Get(context.Background(), tips[0].ID); len(got.Additions) != 2 {
+		t.Errorf("a newer version was not taken: %d additions", len(got.Additions))
 	}
 }
 

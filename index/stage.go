@@ -84,9 +84,30 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	for i, t := range tips {
 		ids[i] = t.ID
 	}
-	existing, err := s.idx.Has(ctx, ids)
+	indexedNow, err := s.idx.GetMany(ctx, ids)
 	if err != nil {
 		return nil, err
+	}
+	existing := make(map[string]bool, len(indexedNow))
+	additions := make(map[string]int, len(indexedNow))
+	for _, t := range indexedNow {
+		existing[t.ID], additions[t.ID] = true, len(t.Additions)
+	}
+	// A reporter's addition republishes the tip while its first version may still be in OCR on
+	// another worker: whichever arrives last must not put the older text back. A tip never
+	// loses additions, so fewer than the index holds means an older version, already superseded.
+	current := tips[:0:0]
+	currentFrom := from[:0:0]
+	for i, t := range tips {
+		if len(t.Additions) < additions[t.ID] {
+			s.log.Info("older version of a tip skipped", "id", t.ID, "additions", len(t.Additions), "indexed_additions", additions[t.ID])
+			continue
+		}
+		current, currentFrom = append(current, t), append(currentFrom, from[i])
+	}
+	tips, from = current, currentFrom
+	if len(tips) == 0 {
+		return rejects, nil
 	}
 	if s.Keep != nil {
 		if err := s.Keep(ctx, tips); err != nil {
