@@ -141,7 +141,11 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	default:
 		whole = bleve.NewConjunctionQuery(must...)
 	}
-	idx := x.current()
+	// The read lock is held for the whole search (ranking, counting, highlighting): a rebuild's
+	// swap waits for it before it closes the index this search reads.
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	idx := x.b
 	// Counting and ranking walk the same hits but read different doc values; on a machine with
 	// more than one core they run side by side, which halves the wait on large result sets.
 	buckets := histogramBuckets(q.From, q.To, time.Now())
