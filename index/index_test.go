@@ -277,6 +277,37 @@ func TestHandleKeepsTheNewestVersion(t *testing.T) {
 	}
 }
 
+// An analyst's status and corrections survive a new version of the tip from the pipeline (a
+// reporter's addition, amended from the ingest manifest that never saw them).
+func TestHandleKeepsTheAnalystsSide(t *testing.T) {
+	idx, st, _, tips := fixture(t)
+	worked := *tips[0]
+	v := *worked.Verdict
+	worked.Verdict = &v
+	worked.Verdict.Category = tip.PredatoryLoan
+	worked.Office = tip.Yufeng
+	worked.Routing = tip.Routing{Reason: tip.RouteAnalyst, Detail: "wei"}
+	worked.Handling = &tip.Handling{Status: tip.StatusInvestigating, History: []tip.Change{
+		{User: "wei", Field: "status", From: "new", To: "investigating"},
+		{User: "wei", Field: "category", From: "sextortion", To: "predatory_loan", Note: "其实是贷款"},
+		{User: "wei", Field: "office", From: "liunan", To: "yufeng", Note: "发生在鱼峰"}}}
+	if _, err := idx.Put([]*tip.Tip{&worked}); err != nil {
+		t.Fatal(err)
+	}
+	amended := *tips[0] // as the ingest manifest has it, plus the addition
+	amended.Text += "\n补充：又打来电话"
+	amended.Additions = []tip.Addition{{At: time.Now(), Chars: 8}}
+	if _, err := st.Handle(context.Background(), messages(t, &amended)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := idx.Get(context.Background(), tips[0].ID)
+	if err != nil || got.Handling == nil || got.Handling.Status != tip.StatusInvestigating || len(got.Handling.History) != 3 ||
+		got.Verdict.Category != tip.PredatoryLoan || got.Office != tip.Yufeng || got.Routing.Reason != tip.RouteAnalyst ||
+		!strings.Contains(got.Text, "又打来电话") {
+		t.Errorf("after the addition: %+v %+v, %v", got.Handling, got, err)
+	}
+}
+
 func TestHandleRejectsWhatIsNotAClassifiedTip(t *testing.T) {
 	_, st, _, _ := fixture(t)
 	unrouted := newTip("文本", tip.Unclassified, "", time.Now())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/tipline/tipline/internal/batch"
@@ -96,6 +97,10 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	// A reporter's addition republishes the tip while its first version may still be in OCR on
 	// another worker: whichever arrives last must not put the older text back. A tip never
 	// loses additions, so fewer than the index holds means an older version, already superseded.
+	previous := make(map[string]*tip.Tip, len(indexedNow))
+	for _, t := range indexedNow {
+		previous[t.ID] = t
+	}
 	current := tips[:0:0]
 	currentFrom := from[:0:0]
 	for i, t := range tips {
@@ -103,6 +108,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 			s.log.Info("older version of a tip skipped", "id", t.ID, "additions", len(t.Additions), "indexed_additions", additions[t.ID])
 			continue
 		}
+		keepHandling(t, previous[t.ID])
 		current, currentFrom = append(current, t), append(currentFrom, from[i])
 	}
 	tips, from = current, currentFrom
@@ -140,4 +146,27 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 		s.OnIndexed(indexed, now)
 	}
 	return rejects, nil
+}
+
+// keepHandling carries the analysts' side of the indexed version into a new one from the
+// pipeline (a reporter's addition is amended from the ingest manifest, which never saw it): the
+// status and its history, and the category and office analysts corrected.
+func keepHandling(t, indexed *tip.Tip) {
+	if indexed == nil || indexed.Handling == nil || (t.Handling != nil && len(t.Handling.History) >= len(indexed.Handling.History)) {
+		return
+	}
+	h := *indexed.Handling
+	h.History = slices.Clone(h.History)
+	t.Handling = &h
+	for _, c := range h.History {
+		switch c.Field {
+		case "category":
+			if t.Verdict != nil {
+				t.Verdict.Category = tip.Category(c.To)
+			}
+		case "office":
+			t.Office = tip.Office(c.To)
+			t.Routing = indexed.Routing
+		}
+	}
 }
