@@ -58,6 +58,7 @@ type Index struct {
 	b      bleve.Index
 	mirror bleve.Index // during a rebuild, the new index, which receives every Put too
 	build  rebuildState
+	facets facetBitmaps // the facet codes' postings of b's segments, read once per segment
 }
 
 // mappingVersion names the mapping newMapping builds, kept in each index it creates: an index

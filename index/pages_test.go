@@ -246,7 +246,8 @@ func TestPagesScope(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{"/search?q=高利贷", 200, []string{f.liunan.ID, `id="total">共 <strong>1</strong>`, `data-value="liunan"`}, []string{f.yufeng.ID, f.city.ID, `data-value="yufeng"`}},
+		{"/search?q=高利贷", 200, []string{f.liunan.ID, `id="total">共 <strong>1</strong>`, `data-value="liunan"`}, []string{f.yufeng.ID, f.city.ID, `data-value="yufeng"`, `id="partial"`}},
+		{"/search?q=高利贷砍头息", 200, []string{f.liunan.ID, `id="partial"`, "空格"}, []string{f.yufeng.ID, f.city.ID}}, // words run together
 		{"/search?q=高利贷&office=yufeng", 200, []string{`共 <strong>0</strong>`}, []string{f.yufeng.ID}},
 		{"/tips/" + f.liunan.ID, 200, []string{"砍头息", "速借宝"}, []string{f.yufeng.ID, f.city.ID}},
 		{"/tips/" + f.yufeng.ID, 404, []string{"没有这条线索"}, []string{"鱼峰区"}},

@@ -5,16 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/tipline/tipline/internal/tip"
 )
@@ -65,6 +70,8 @@ type Result struct {
 	// Histogram counts the matching tips per week (a range up to half a year) or per month.
 	Histogram []Bucket `json:"histogram"`
 	TookMS    float64  `json:"took_ms"`
+	// Partial says that no tip holds every word whole, and these tips hold parts of them.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Bucket is one bar of the date histogram: tips received in [Start, End).
@@ -90,28 +97,21 @@ type Hit struct {
 	Snippet    string    `json:"snippet"`
 }
 
-// Search runs q.
+// Search runs q. Each word must be found whole: its every bigram (自媒体: 自媒 and 媒体) in the
+// tip. When no tip has them all, the search is run again with any part of each word enough, and
+// the result says it is partial: analysts type words run together (裸聊敲诈), which no tip
+// holds as written.
 func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
+	began := time.Now()
 	if err := q.normalize(); err != nil {
 		return nil, err
 	}
-	// Without text every tip matches, narrowed by the filters; "match all" is added at the end
-	// only if there is no filter, as walking every document costs what a filter does not.
-	var must []query.Query
-	if r := singleHan(q.Text); r != "" {
-		must = append(must, singleCharQuery(r))
-	} else if strings.TrimSpace(q.Text) != "" {
-		qs := bleve.NewQueryStringQuery(allTerms(q.Text))
-		if _, err := qs.Parse(); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadQuery, err)
-		}
-		must = append(must, qs)
-	}
+	var filters []query.Query
 	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source), fieldFlags: q.Flag, fieldEntities: q.Entity, fieldStatus: q.Status, fieldAttached: q.Attachments} {
 		if v != "" {
 			tq := bleve.NewTermQuery(v)
 			tq.SetField(field)
-			must = append(must, tq)
+			filters = append(filters, tq)
 		}
 	}
 	if q.Offices != nil {
@@ -121,118 +121,340 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			tq.SetField(fieldOffice)
 			scope = append(scope, tq)
 		}
-		if len(scope) == 0 { // no office at all: nothing
+		switch len(scope) {
+		case 0: // no office at all: nothing
 			return &Result{Page: q.Page, Size: q.Size, Hits: []Hit{}, Facets: map[string]map[string]int{}}, nil
+		case 1: // a term, which Bleve can intersect with the words' terms (see flatten)
+			filters = append(filters, scope[0])
+		default:
+			filters = append(filters, bleve.NewDisjunctionQuery(scope...))
 		}
-		must = append(must, bleve.NewDisjunctionQuery(scope...))
 	}
 	if !q.From.IsZero() || !q.To.IsZero() {
 		yes := true
 		dq := bleve.NewDateRangeInclusiveQuery(q.From, q.To, &yes, &yes)
 		dq.SetField(fieldReceivedAt)
-		must = append(must, dq)
+		filters = append(filters, dq)
+	}
+	if r := singleHan(q.Text); r != "" {
+		return x.run(ctx, q, singleCharQuery(r, fieldText), nil, filters, began)
+	}
+	if strings.TrimSpace(q.Text) == "" {
+		return x.run(ctx, q, nil, nil, filters, began)
+	}
+	parse := func(whole bool) (query.Query, bool, error) {
+		words, err := bleve.NewQueryStringQuery(allTerms(q.Text)).Parse()
+		if err != nil {
+			return nil, false, fmt.Errorf("%w: %v", ErrBadQuery, err)
+		}
+		return words, whole && everyPart(words), nil
+	}
+	words, loose, err := parse(true)
+	if err != nil {
+		return nil, err
+	}
+	var parts []query.Query
+	if !strings.Contains(q.Text, "~") { // fuzzy words are left to Bleve
+		parts = flatten(words, x.current().Mapping())
+	}
+	res, err := x.run(ctx, q, words, parts, filters, began)
+	if err != nil || res.Total > 0 || !loose {
+		return res, err
+	}
+	if words, _, err = parse(false); err != nil {
+		return nil, err
+	}
+	if part, err := x.run(ctx, q, words, nil, filters, began); err != nil || part.Total > 0 {
+		if part != nil {
+			part.Partial = true
+		}
+		return part, err
+	}
+	return res, nil
+}
+
+// everyPart makes every word of a parsed query find only the tips that hold all its parts (Bleve
+// matches any of them), and reports whether it changed any.
+func everyPart(q query.Query) bool {
+	changed := false
+	switch v := q.(type) {
+	case *query.MatchQuery:
+		v.SetOperator(query.MatchQueryOperatorAnd)
+		changed = true
+	case *query.BooleanQuery:
+		for _, c := range []query.Query{v.Must, v.Should, v.MustNot, v.Filter} {
+			if c != nil && everyPart(c) {
+				changed = true
+			}
+		}
+	case *query.ConjunctionQuery:
+		for _, c := range v.Conjuncts {
+			changed = everyPart(c) || changed
+		}
+	case *query.DisjunctionQuery:
+		for _, c := range v.Disjuncts {
+			changed = everyPart(c) || changed
+		}
+	}
+	return changed
+}
+
+// flatten turns a query whose words are all required into the terms (and lone characters, see
+// singleCharQuery) they all need, or nil when it is not such a query. Bleve intersects a
+// conjunction of terms as bitmaps before it walks them (its "conjunction" optimization), where
+// nested conjunctions leapfrog through each term's postings: a rare word beside a common one
+// (砍头息 催收) then costs its few hits instead of the common word's many.
+func flatten(q query.Query, m mapping.IndexMapping) []query.Query {
+	var terms []query.Query // terms, and the disjunctions that find lone characters
+	var add func(q query.Query) bool
+	add = func(q query.Query) bool {
+		switch v := q.(type) {
+		case *query.BooleanQuery:
+			return v.Should == nil && v.MustNot == nil && v.Filter == nil && v.Must != nil && add(v.Must)
+		case *query.ConjunctionQuery:
+			for _, c := range v.Conjuncts {
+				if !add(c) {
+					return false
+				}
+			}
+			return true
+		case *query.TermQuery:
+			terms = append(terms, v)
+			return true
+		case *query.MatchQuery:
+			if v.Operator != query.MatchQueryOperatorAnd || v.Fuzziness != 0 || v.Prefix != 0 {
+				return false
+			}
+			field := v.FieldVal
+			if field == "" {
+				field = m.DefaultSearchField()
+			}
+			name := v.Analyzer
+			if name == "" {
+				name = m.AnalyzerNameForPath(field)
+			}
+			analyzer := m.AnalyzerNamed(name)
+			if analyzer == nil {
+				return false
+			}
+			tokens := analyzer.Analyze([]byte(v.Match))
+			if len(tokens) == 0 {
+				return false
+			}
+			for _, tok := range tokens {
+				// A lone character (图 of P图) is a term only where the tip has it alone too;
+				// written beside other characters (P图威胁) it is inside their bigrams.
+				if r := string(tok.Term); singleHan(r) != "" {
+					terms = append(terms, singleCharQuery(r, field))
+					continue
+				}
+				tq := bleve.NewTermQuery(string(tok.Term))
+				tq.SetField(field)
+				tq.SetBoost(v.Boost())
+				terms = append(terms, tq)
+			}
+			return true
+		}
+		return false
+	}
+	if !add(q) {
+		return nil
+	}
+	return terms
+}
+
+// compose joins the words and the filters into the query walked. Terms go into one conjunction,
+// whose postings Bleve intersects before it walks them; what is not a term (a date range,
+// several offices, a lone character's bigrams) filters that conjunction's hits unscored, as a
+// bitmap. Without any term it is the conjunction itself: a filter alone would be checked
+// against every tip. With nothing at all, every tip matches.
+func compose(words query.Query, parts, filters []query.Query) query.Query {
+	var must, rest []query.Query
+	if parts == nil && words != nil {
+		must = append(must, words)
+	}
+	for _, c := range slices.Concat(parts, filters) {
+		if _, ok := c.(*query.TermQuery); ok {
+			must = append(must, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	if len(must) == 0 {
+		must, rest = rest, nil
 	}
 	var whole query.Query
 	switch len(must) {
 	case 0:
-		whole = bleve.NewMatchAllQuery()
+		return bleve.NewMatchAllQuery()
 	case 1:
 		whole = must[0]
 	default:
 		whole = bleve.NewConjunctionQuery(must...)
 	}
-	// The read lock is held for the whole search (ranking, counting, highlighting): a rebuild's
-	// swap waits for it before it closes the index this search reads.
+	if len(rest) == 0 {
+		return whole
+	}
+	b := query.NewBooleanQuery([]query.Query{whole}, nil, nil)
+	if len(rest) == 1 {
+		b.AddFilter(rest[0])
+	} else {
+		b.AddFilter(bleve.NewConjunctionQuery(rest...))
+	}
+	return b
+}
+
+// run searches for the tips that match words (nil: every tip) and every filter. parts, when
+// not nil, are the words flattened (see flatten).
+func (x *Index) run(ctx context.Context, q Query, words query.Query, parts, filters []query.Query, began time.Time) (*Result, error) {
+	whole := compose(words, parts, filters)
+	// The read lock is held for the whole search (walk, counting, the page's fields): a
+	// rebuild's swap waits for it before it closes the index this search reads.
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	idx := x.b
-	// Counting and ranking walk the same hits but read different doc values; on a machine with
-	// more than one core they run side by side, which halves the wait on large result sets.
-	buckets := histogramBuckets(q.From, q.To, time.Now())
-	var facets *search.FacetResult
-	counted := make(chan error, 1)
-	if q.NoFacets {
-		counted <- nil
-	} else {
-		go func() {
-			req := bleve.NewSearchRequestOptions(whole, 0, 0, false)
-			req.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, maxFacetTerms))
-			res, err := idx.SearchInContext(ctx, req)
-			if err == nil {
-				facets = res.Facets[fieldFacets]
-			}
-			counted <- err
-		}()
-	}
-	req := bleve.NewSearchRequestOptions(whole, q.Size, (q.Page-1)*q.Size, false)
-	req.Fields = []string{fieldCategory, fieldOffice, fieldSource, fieldReceivedAt, fieldText, fieldFlags}
-	// Equal scores go newest first, so pages stay in one order across rebuilds. No tie-break
-	// on the id: it would load every hit's id, where the time is one doc value.
-	if q.Sort == "date" {
-		req.SortBy([]string{"-" + fieldSortKey})
-	} else {
-		req.SortBy([]string{"-_score", "-" + fieldSortKey})
-	}
-	res, err := idx.SearchInContext(ctx, req)
-	if cerr := <-counted; err == nil && cerr != nil {
-		err = cerr
-	}
+	snap, err := snapshot(idx)
 	if err != nil {
-		return nil, fmt.Errorf("index: search: %w", err)
+		return nil, err
 	}
-	out := &Result{Total: res.Total, Page: q.Page, Size: q.Size, Hits: []Hit{}, Facets: map[string]map[string]int{},
-		TookMS: float64(res.Took.Microseconds()) / 1000}
-	var snippets map[string]string
-	if strings.TrimSpace(q.Text) != "" { // filters alone mark nothing
-		if snippets, err = highlight(ctx, idx, whole, res.Hits); err != nil {
+	defer snap.Close()
+	x.facets.keep(snap.Segments())
+
+	byDate := q.Sort == "date"
+	rank := q.Page * q.Size
+	if byDate { // ranked after the walk, from the hits by week
+		rank = 0
+	}
+	hs, top, err := walk(ctx, snap, idx.Mapping(), whole, rank, byDate || !q.NoFacets, 0)
+	if err != nil {
+		return nil, err
+	}
+	if byDate {
+		if top, err = newTopN(snap, q.Page*q.Size, true); err != nil {
+			return nil, err
+		}
+		if err := newestFirst(hs, &x.facets, top); err != nil {
 			return nil, err
 		}
 	}
-	for _, h := range res.Hits {
-		hit := Hit{ID: h.ID, Score: h.Score, ReceivedAt: receivedAt(h.Fields[fieldReceivedAt])}
-		hit.Category, _ = h.Fields[fieldCategory].(string)
-		hit.Office, _ = h.Fields[fieldOffice].(string)
-		hit.Source, _ = h.Fields[fieldSource].(string)
-		if f, ok := h.Fields[fieldFlags].(string); ok { // one value comes back as a string
+	out := &Result{Total: hs.total, Page: q.Page, Size: q.Size, Hits: []Hit{}, Facets: map[string]map[string]int{}}
+	// The page's fields are read while the facets are counted.
+	var fetched error
+	var wg sync.WaitGroup
+	if ranked := top.best(); len(ranked) > (q.Page-1)*q.Size {
+		wg.Go(func() { out.Hits, fetched = pageHits(ctx, idx, snap, ranked[(q.Page-1)*q.Size:], words) })
+	}
+	var counted error
+	if !q.NoFacets {
+		buckets := histogramBuckets(q.From, q.To, time.Now())
+		periods := map[string]bool{}
+		for _, b := range buckets {
+			periods[monthCode(b.Start)], periods[weekCode(b.Start)] = true, true
+		}
+		var counts map[string]int
+		counts, counted = countCodes(hs, &x.facets, func(code string) bool {
+			return periods[code] || !strings.HasPrefix(code, "w") && !strings.HasPrefix(code, "m")
+		})
+		out.Histogram = countFacets(counts, out.Facets, buckets)
+	}
+	wg.Wait()
+	if err := errors.Join(fetched, counted); err != nil {
+		return nil, err
+	}
+	out.TookMS = float64(time.Since(began).Microseconds()) / 1000
+	return out, nil
+}
+
+// snapshot opens a point-in-time reader of a scorch index (which every index of tipline is).
+func snapshot(idx bleve.Index) (*scorch.IndexSnapshot, error) {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		r.Close()
+		return nil, fmt.Errorf("index: search: a %T is not a scorch index", r)
+	}
+	return snap, nil
+}
+
+// pageHits reads the fields of one page of ranked hits and, when the search has words, marks
+// them in a snippet of the text. It is a second small search, limited to the page, because
+// marking needs every term's positions, which would cost more than the walk over all hits.
+func pageHits(ctx context.Context, idx bleve.Index, snap *scorch.IndexSnapshot, ranked []rankedHit, words query.Query) ([]Hit, error) {
+	ids := make([]string, 0, len(ranked))
+	for _, h := range ranked {
+		id, err := snap.ExternalID(bindex.NewIndexInternalID(nil, h.num))
+		if err != nil {
+			return nil, fmt.Errorf("index: search: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	found, err := fetchHits(ctx, idx, ids, words)
+	if err != nil {
+		return nil, err
+	}
+	if words != nil && len(found) < len(ids) { // changed since the walk: shown unmarked
+		var rest []string
+		for _, id := range ids {
+			if found[id] == nil {
+				rest = append(rest, id)
+			}
+		}
+		more, err := fetchHits(ctx, idx, rest, nil)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(found, more)
+	}
+	out := make([]Hit, 0, len(ids))
+	for i, id := range ids {
+		d := found[id]
+		if d == nil { // deleted since the walk
+			continue
+		}
+		hit := Hit{ID: id, Score: ranked[i].score, ReceivedAt: receivedAt(d.Fields[fieldReceivedAt])}
+		hit.Category, _ = d.Fields[fieldCategory].(string)
+		hit.Office, _ = d.Fields[fieldOffice].(string)
+		hit.Source, _ = d.Fields[fieldSource].(string)
+		if f, ok := d.Fields[fieldFlags].(string); ok { // one value comes back as a string
 			hit.Flags = []string{f}
 		}
-		if snip, ok := snippets[h.ID]; ok {
-			hit.Snippet = snip // the html highlighter escapes the text around its <mark>s
+		if frags := d.Fragments[fieldText]; len(frags) > 0 {
+			hit.Snippet = frags[0] // the html highlighter escapes the text around its <mark>s
 		} else {
-			text, _ := h.Fields[fieldText].(string)
+			text, _ := d.Fields[fieldText].(string)
 			hit.Snippet = html.EscapeString(truncate(text, 160))
 		}
-		out.Hits = append(out.Hits, hit)
-	}
-	if facets != nil {
-		out.Histogram = countFacets(facets.Terms.Terms(), out.Facets, buckets)
+		out = append(out, hit)
 	}
 	return out, nil
 }
 
-// highlight marks the matched words in the text of one page of hits. It is a second search,
-// limited to those hits, because highlighting needs every term's positions, and reading them
-// for all the hits of a broad query costs more than the search itself.
-func highlight(ctx context.Context, idx bleve.Index, q query.Query, hits search.DocumentMatchCollection) (map[string]string, error) {
-	if len(hits) == 0 {
-		return nil, nil
+// fetchHits loads the listed tips' fields, with the words marked when words is not nil.
+func fetchHits(ctx context.Context, idx bleve.Index, ids []string, words query.Query) (map[string]*search.DocumentMatch, error) {
+	var q query.Query = bleve.NewDocIDQuery(ids)
+	if words != nil {
+		q = bleve.NewConjunctionQuery(q, words)
 	}
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ID
+	req := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
+	req.Fields = []string{fieldCategory, fieldOffice, fieldSource, fieldReceivedAt, fieldText, fieldFlags}
+	if words != nil {
+		req.Highlight = bleve.NewHighlightWithStyle("html")
+		req.Highlight.AddField(fieldText)
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), q), len(ids), 0, false)
-	req.Highlight = bleve.NewHighlightWithStyle("html")
-	req.Highlight.AddField(fieldText)
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("index: highlight: %w", err)
+		return nil, fmt.Errorf("index: search: %w", err)
 	}
-	out := map[string]string{}
+	out := make(map[string]*search.DocumentMatch, len(res.Hits))
 	for _, h := range res.Hits {
-		if frags := h.Fragments[fieldText]; len(frags) > 0 {
-			out[h.ID] = frags[0]
-		}
+		out[h.ID] = h
 	}
 	return out, nil
 }
@@ -278,23 +500,24 @@ func (q *Query) normalize() error {
 	return nil
 }
 
-// maxFacetTerms bounds the counted values returned: the categories, offices, channels and
-// statuses, and every week and month of seventy years.
+// maxFacetTerms bounds the counted values a Bleve facet returns: the categories, offices,
+// channels and statuses, and every week and month of seventy years.
 const maxFacetTerms = 5000
 
-// countFacets sorts fieldFacets' counts into facets by name and the histogram's bars.
-func countFacets(terms []*search.TermFacet, facets map[string]map[string]int, buckets []Bucket) []Bucket {
+// countFacets sorts the counts of fieldFacets' codes into facets by name and the histogram's
+// bars.
+func countFacets(counts map[string]int, facets map[string]map[string]int, buckets []Bucket) []Bucket {
 	periods := map[string]int{}
-	for _, t := range terms {
-		switch name, value := facetName(t.Term); name {
+	for code, n := range counts {
+		switch name, value := facetName(code); name {
 		case "week", "month":
-			periods[value] = t.Count
+			periods[value] = n
 		case "":
 		default:
 			if facets[name] == nil {
 				facets[name] = map[string]int{}
 			}
-			facets[name][value] = t.Count
+			facets[name][value] = n
 		}
 	}
 	for i, b := range buckets {
@@ -394,13 +617,13 @@ func singleHan(s string) string {
 // bigrams, so a lone character is in the index only inside them: it matches the bigrams that
 // begin or end with it (and the character itself, which the analyzer keeps where it stands
 // alone).
-func singleCharQuery(r string) query.Query {
+func singleCharQuery(r, field string) query.Query {
 	quoted := regexp.QuoteMeta(r)
 	first := bleve.NewRegexpQuery(quoted + ".")
-	first.SetField(fieldText)
+	first.SetField(field)
 	last := bleve.NewRegexpQuery("." + quoted)
-	last.SetField(fieldText)
+	last.SetField(field)
 	alone := bleve.NewTermQuery(r)
-	alone.SetField(fieldText)
+	alone.SetField(field)
 	return bleve.NewDisjunctionQuery(first, last, alone)
 }
