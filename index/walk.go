@@ -27,7 +27,7 @@ import (
 // with the page's last one) and, per segment of the index, a bitmap of every hit. Facets are
 // then counted by intersecting that bitmap with each counted value's postings, which the
 // segment already holds as a bitmap. Bleve's own facets read every hit's doc values instead,
-// and its sort reads every hit's time: on a million tips, those two were nine tenths of a
+// and its sort reads every hit's time: on a million tips, those two were most of a
 // two-word search (see README, "Search on a million tips").
 
 // hitSet is a walk's hits, by segment of the snapshot walked.
