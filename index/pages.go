@@ -36,6 +36,7 @@ type Pages struct {
 	tmpl *template.Template
 	// auditPath is the audit log, which admins browse and the statistics read (first views).
 	auditPath string
+	views     viewLog
 	// intake serves the officers' intake form (GET/POST /intake); nil where no tips are taken.
 	intake http.Handler
 }

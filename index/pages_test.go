@@ -416,6 +416,16 @@ func TestStatsFirstView(t *testing.T) {
 		!strings.Contains(page, fmt.Sprintf("已查看 %d 条", 1)) {
 		t.Errorf("statistics page lacks its charts")
 	}
+	// The statistics follow the log: views after the last look are counted at the next one.
+	b.get("/tips/" + f.yufeng.ID)
+	_, body = b.get("/api/v1/stats")
+	st = Stats{}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if fv := st.FirstView; fv.Viewed != 2 || fv.NotViewed != 1 || fv.Offices["yufeng"].Viewed != 1 || fv.Offices["liunan"].Viewed != 1 {
+		t.Errorf("after one more view: %+v", fv)
+	}
 }
 
 // The receiving office's supervisor opens the identity on the tip page with a reason and the

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tipline/tipline/internal/audit"
@@ -116,14 +117,7 @@ func (p *Pages) firstViews(ctx context.Context, from, to time.Time, offices []ti
 	if p.auditPath == "" {
 		return fv, nil
 	}
-	first := map[string]time.Time{}
-	_, err := audit.Scan(p.auditPath, func(e audit.Entry) {
-		if e.Action == "view" && e.Target != "" {
-			if _, ok := first[e.Target]; !ok && !e.Time.Before(from) {
-				first[e.Target] = e.Time
-			}
-		}
-	})
+	first, err := p.views.since(p.auditPath, from)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fv, fmt.Errorf("statistics: %w", err)
 	}
@@ -161,6 +155,40 @@ func (p *Pages) firstViews(ctx context.Context, from, to time.Time, offices []ti
 		fv.Offices[o] = Waits{Viewed: len(ws), MedianHours: quantileHours(ws, 0.5), P90Hours: quantileHours(ws, 0.9)}
 	}
 	return fv, nil
+}
+
+// viewLog follows the audit log for each tip's first view. Each look at the statistics reads
+// only the entries appended since the last one: the log grows with every search, and reading it
+// whole each time would make the page slower every day.
+type viewLog struct {
+	mu    sync.Mutex
+	read  audit.Cursor
+	first map[string]time.Time
+}
+
+// since reads what was appended to the log at path and returns the tips first viewed at or
+// after from.
+func (v *viewLog) since(path string, from time.Time) (map[string]time.Time, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.first == nil {
+		v.first = map[string]time.Time{}
+	}
+	var err error
+	v.read, err = audit.ScanFrom(path, v.read, func(e audit.Entry) {
+		if e.Action == "view" && e.Target != "" {
+			if _, ok := v.first[e.Target]; !ok {
+				v.first[e.Target] = e.Time
+			}
+		}
+	})
+	out := map[string]time.Time{}
+	for id, at := range v.first {
+		if !at.Before(from) {
+			out[id] = at
+		}
+	}
+	return out, err
 }
 
 func quantileHours(ds []time.Duration, q float64) float64 {

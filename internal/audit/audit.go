@@ -50,10 +50,11 @@ type Log struct {
 // Open opens (creating) the log at path and checks its chain, so appending never extends a
 // broken one silently.
 func Open(path string) (*Log, error) {
-	seq, last, err := scanFile(path, nil)
+	c, err := scanFile(path, Cursor{}, nil, false)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	seq, last := c.seq, c.last
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
@@ -94,44 +95,74 @@ func Verify(path string) (int64, error) { return Scan(path, nil) }
 // returns the number of entries, or ErrBroken at the first one that does not follow, after fn
 // has seen those before it.
 func Scan(path string, fn func(Entry)) (int64, error) {
-	n, _, err := scanFile(path, fn)
-	return n, err
+	c, err := scanFile(path, Cursor{}, fn, false)
+	return c.seq, err
 }
 
-func scanFile(path string, fn func(Entry)) (seq int64, last string, err error) {
+// Cursor is where a read of the log stopped: the next byte, and the entry before it.
+type Cursor struct {
+	offset int64
+	line   int
+	seq    int64
+	last   string
+}
+
+// ScanFrom is Scan for a reader that follows the log as it grows: it starts where an earlier
+// read stopped (the zero Cursor: at the beginning) and returns where it stopped. It reads whole
+// lines only, leaving one still being written for the next read. A log shorter than the cursor
+// has lost entries: ErrBroken.
+func ScanFrom(path string, c Cursor, fn func(Entry)) (Cursor, error) {
+	return scanFile(path, c, fn, true)
+}
+
+func scanFile(path string, c Cursor, fn func(Entry), follow bool) (Cursor, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, "", err
+		return c, err
 	}
 	defer f.Close()
-	return scan(f, fn)
+	if st, err := f.Stat(); err != nil {
+		return c, fmt.Errorf("audit: %w", err)
+	} else if st.Size() < c.offset {
+		return c, fmt.Errorf("%w: the log is shorter than when it was last read (%d bytes, was %d)", ErrBroken, st.Size(), c.offset)
+	}
+	if _, err := f.Seek(c.offset, io.SeekStart); err != nil {
+		return c, fmt.Errorf("audit: %w", err)
+	}
+	return scan(bufio.NewReaderSize(f, 64<<10), c, fn, follow)
 }
 
-func scan(r io.Reader, fn func(Entry)) (seq int64, last string, err error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			return seq, last, fmt.Errorf("%w at line %d: empty line", ErrBroken, line)
+func scan(r *bufio.Reader, c Cursor, fn func(Entry), follow bool) (Cursor, error) {
+	for {
+		b, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) && (follow || len(b) == 0) {
+			return c, nil // a line without its end is being written: left for the next read
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("audit: %w", err)
+		}
+		line := c.line + 1
+		if len(bytes.TrimSpace(b)) == 0 {
+			return c, fmt.Errorf("%w at line %d: empty line", ErrBroken, line)
 		}
 		var e Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return seq, last, fmt.Errorf("%w at line %d: %v", ErrBroken, line, err)
+		if err := json.Unmarshal(b, &e); err != nil {
+			return c, fmt.Errorf("%w at line %d: %v", ErrBroken, line, err)
 		}
 		switch {
-		case e.Seq != seq+1:
-			return seq, last, fmt.Errorf("%w at line %d: entry %d follows %d", ErrBroken, line, e.Seq, seq)
-		case e.Prev != last:
-			return seq, last, fmt.Errorf("%w at line %d (entry %d): it does not follow the entry before", ErrBroken, line, e.Seq)
+		case e.Seq != c.seq+1:
+			return c, fmt.Errorf("%w at line %d: entry %d follows %d", ErrBroken, line, e.Seq, c.seq)
+		case e.Prev != c.last:
+			return c, fmt.Errorf("%w at line %d (entry %d): it does not follow the entry before", ErrBroken, line, e.Seq)
 		case e.hash() != e.Hash:
-			return seq, last, fmt.Errorf("%w at line %d (entry %d): its content was changed", ErrBroken, line, e.Seq)
+			return c, fmt.Errorf("%w at line %d (entry %d): its content was changed", ErrBroken, line, e.Seq)
 		}
 		if fn != nil {
 			fn(e)
 		}
-		seq, last = e.Seq, e.Hash
+		c = Cursor{offset: c.offset + int64(len(b)), line: line, seq: e.Seq, last: e.Hash}
+		if err != nil { // the last line, without its end: a whole Scan takes it as it is
+			return c, nil
+		}
 	}
-	return seq, last, sc.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,3 +86,50 @@ var (
 	jsonMarshal   = json.Marshal
 	jsonUnmarshal = json.Unmarshal
 )
+
+// TestScanFromFollowsTheLog: a follower reads each entry once as the log grows, leaves a line
+// still being written for later, and finds a log that lost entries or a changed new entry.
+func TestScanFromFollowsTheLog(t *testing.T) {
+	path, orig := writeLog(t)
+	lines := bytes.SplitAfter(orig, []byte("\n"))
+	write := func(parts ...[]byte) {
+		t.Helper()
+		if err := os.WriteFile(path, bytes.Join(parts, nil), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []int64
+	read := func(c Cursor) (Cursor, error) {
+		return ScanFrom(path, c, func(e Entry) { seen = append(seen, e.Seq) })
+	}
+	write(lines[0], lines[1])
+	c, err := read(Cursor{})
+	if err != nil || fmt.Sprint(seen) != "[1 2]" {
+		t.Fatalf("first read: %v, %v", seen, err)
+	}
+	half := len(lines[4]) / 2
+	write(lines[0], lines[1], lines[2], lines[3], lines[4][:half])
+	if c, err = read(c); err != nil || fmt.Sprint(seen) != "[1 2 3 4]" {
+		t.Fatalf("second read: %v, %v", seen, err)
+	}
+	write(lines[0], lines[1], lines[2], lines[3], lines[4])
+	if c, err = read(c); err != nil || fmt.Sprint(seen) != "[1 2 3 4 5]" {
+		t.Fatalf("third read: %v, %v", seen, err)
+	}
+	if _, err := read(c); err != nil || len(seen) != 5 {
+		t.Fatalf("nothing new: %v, %v", seen, err)
+	}
+	write(lines[0], lines[1])
+	if _, err := read(c); !errors.Is(err, ErrBroken) {
+		t.Errorf("a log that lost entries: %v", err)
+	}
+	mid := Cursor{}
+	write(lines[0], lines[1], lines[2])
+	if mid, err = ScanFrom(path, Cursor{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	write(lines[0], lines[1], lines[2], bytes.Replace(lines[3], []byte(`"results":3`), []byte(`"results":9`), 1))
+	if _, err := ScanFrom(path, mid, nil); !errors.Is(err, ErrBroken) || !strings.Contains(err.Error(), "line 4") {
+		t.Errorf("a changed new entry: %v", err)
+	}
+}
