@@ -153,6 +153,9 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := x.checkPatterns(words); err != nil {
+		return nil, err
+	}
 	var parts []query.Query
 	if !strings.Contains(q.Text, "~") { // fuzzy words are left to Bleve
 		parts = flatten(words, x.current().Mapping())

@@ -158,8 +158,8 @@ func walkPart(ctx context.Context, r *scorch.IndexSnapshot, m mapping.IndexMappi
 		}
 	}
 	s, err := q.Searcher(ctx, r, m, opts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("index: search: %w", err)
+	if err != nil { // what the query asks cannot be searched for (fuzziness over 2, say)
+		return nil, nil, fmt.Errorf("%w: %v", ErrBadQuery, err)
 	}
 	defer s.Close()
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
