@@ -30,3 +30,4 @@ fuzz:
 	go test ./ingest/letter -run '^$$' -fuzz '^FuzzParseTSV$$' -fuzztime 20s
 	go test ./ingest/letter -run '^$$' -fuzz '^FuzzAddressee$$' -fuzztime 20s
 	go test ./ingest/email -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s
+	go test ./index -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime 20s
