@@ -17,6 +17,10 @@ import (
 	"github.com/tipline/tipline/internal/tip"
 )
 
+// maxFacetTerms bounds the counted values a Bleve facet returns: the categories, offices,
+// channels and statuses, and every week and month of seventy years.
+const maxFacetTerms = 5000
+
 // Cluster is an entity named by several tips: how organised gangs show up.
 type Cluster struct {
 	Kind    string         `json:"kind"`

@@ -37,8 +37,8 @@ const (
 	fieldStatus     = "status"
 	fieldAttached   = "attachments" // "yes" when the tip has files, else "no"
 	// fieldFacets holds every value the search page counts, each as a short code (facetCodes):
-	// counting one small field per hit instead of seven is what keeps facets fast on a million
-	// tips, where reading the fields' doc values is most of a search's time.
+	// a search counts them from this one field's postings, a bitmap per code and segment
+	// (walk.go); the clusters count offices from its doc values.
 	fieldFacets = "facets"
 	// fieldSortKey orders tips by time of receipt in a few bytes per tip (sortKey), for the
 	// same reason.

@@ -503,10 +503,6 @@ func (q *Query) normalize() error {
 	return nil
 }
 
-// maxFacetTerms bounds the counted values a Bleve facet returns: the categories, offices,
-// channels and statuses, and every week and month of seventy years.
-const maxFacetTerms = 5000
-
 // countFacets sorts the counts of fieldFacets' codes into facets by name and the histogram's
 // bars.
 func countFacets(counts map[string]int, facets map[string]map[string]int, buckets []Bucket) []Bucket {
