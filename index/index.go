@@ -40,8 +40,8 @@ const (
 	// a search counts them from this one field's postings, a bitmap per code and segment
 	// (walk.go); the clusters count offices from its doc values.
 	fieldFacets = "facets"
-	// fieldSortKey orders tips by time of receipt in a few bytes per tip (sortKey), for the
-	// same reason.
+	// fieldSortKey orders tips by time of receipt in a few bytes per tip (sortKey): its doc
+	// value is read for the hits that tie at a page's edge and for date order (walk.go).
 	fieldSortKey = "at"
 	fieldEvent   = "event" // the tip event without its text, stored only, for the detail view
 )

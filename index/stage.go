@@ -89,23 +89,18 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	if err != nil {
 		return nil, err
 	}
-	existing := make(map[string]bool, len(indexedNow))
-	additions := make(map[string]int, len(indexedNow))
-	for _, t := range indexedNow {
-		existing[t.ID], additions[t.ID] = true, len(t.Additions)
-	}
-	// A reporter's addition republishes the tip while its first version may still be in OCR on
-	// another worker: whichever arrives last must not put the older text back. A tip never
-	// loses additions, so fewer than the index holds means an older version, already superseded.
 	previous := make(map[string]*tip.Tip, len(indexedNow))
 	for _, t := range indexedNow {
 		previous[t.ID] = t
 	}
+	// A reporter's addition republishes the tip while its first version may still be in OCR on
+	// another worker: whichever arrives last must not put the older text back. A tip never
+	// loses additions, so fewer than the index holds means an older version, already superseded.
 	current := tips[:0:0]
 	currentFrom := from[:0:0]
 	for i, t := range tips {
-		if len(t.Additions) < additions[t.ID] {
-			s.log.Info("older version of a tip skipped", "id", t.ID, "additions", len(t.Additions), "indexed_additions", additions[t.ID])
+		if p := previous[t.ID]; p != nil && len(t.Additions) < len(p.Additions) {
+			s.log.Info("older version of a tip skipped", "id", t.ID, "additions", len(t.Additions), "indexed_additions", len(p.Additions))
 			continue
 		}
 		keepHandling(t, previous[t.ID])
@@ -134,7 +129,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 			continue
 		}
 		indexed = append(indexed, t)
-		if existing[t.ID] {
+		if previous[t.ID] != nil { // a new version: counted when it was first indexed
 			continue
 		}
 		s.metrics.Indexed.WithLabelValues(string(t.Office)).Inc()

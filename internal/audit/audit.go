@@ -54,12 +54,11 @@ func Open(path string) (*Log, error) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	seq, last := c.seq, c.last
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	return &Log{f: f, seq: seq, last: last, now: time.Now}, nil
+	return &Log{f: f, seq: c.seq, last: c.last, now: time.Now}, nil
 }
 
 // Append records an action.
