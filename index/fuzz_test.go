@@ -14,19 +14,12 @@ import (
 // panic or another error), pages stay within their size, and a snippet holds no markup but
 // the <mark> around matched words: the tips' own text, hostile here, is escaped.
 func FuzzSearch(f *testing.F) {
-	idx, err := Open(f.TempDir() + "/index")
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer idx.Close()
 	day := time.Date(2026, 3, 1, 10, 0, 0, 0, tip.China)
-	if _, err := idx.Put([]*tip.Tip{
+	idx := indexOf(f,
 		newTip("网友约我裸聊，录屏以后敲诈我 <script>alert(1)</script>", tip.Sextortion, tip.Liunan, day),
 		newTip("714高炮平台收砍头息，逾期后爆通讯录，把照片P图 <img src=x onerror=alert(2)>", tip.PredatoryLoan, tip.City, day.Add(time.Hour)),
 		newTip("有人雇水军在网上控评 <a href=\"javascript:alert(3)\">点我</a> & 删帖", tip.TrollArmy, tip.Yufeng, day.Add(2*time.Hour)),
-	}); err != nil {
-		f.Fatal(err)
-	}
+	)
 	for _, s := range []string{"裸聊 敲诈", "裸聊敲诈", "P图", "图", "\"砍头息\"", "-敲诈 控评", "category:troll_army", "script", "alert",
 		"a~2", "录屏~", "text:裸聊 OR 水军", "+(", "\"unclosed", "/regexp.*/", "score:>3", "*", "?", "\x00", "　"} {
 		f.Add(s, 1, 20)

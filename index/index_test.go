@@ -43,13 +43,25 @@ func messages(t *testing.T, tips ...*tip.Tip) []bus.Message {
 	return out
 }
 
-func fixture(t *testing.T) (*Index, *Stage, *metrics.Metrics, []*tip.Tip) {
+// indexOf opens a fresh index holding tips, closed when the test ends.
+func indexOf(t testing.TB, tips ...*tip.Tip) *Index {
 	t.Helper()
 	idx, err := Open(t.TempDir() + "/index")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
+	if len(tips) > 0 {
+		if _, err := idx.Put(tips); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return idx
+}
+
+func fixture(t *testing.T) (*Index, *Stage, *metrics.Metrics, []*tip.Tip) {
+	t.Helper()
+	idx := indexOf(t)
 	m := metrics.New(prometheus.NewRegistry(), nil)
 	st := NewStage(nil, idx, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	day := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)

@@ -18,11 +18,7 @@ import (
 // tips as the index now holds them.
 func spreadIndex(t *testing.T) (*Index, []*tip.Tip, time.Time, time.Time) {
 	t.Helper()
-	idx, err := Open(t.TempDir() + "/index")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
+	idx := indexOf(t)
 	start := time.Date(2026, 1, 5, 8, 0, 0, 0, tip.China)
 	tips := manyTips(6000, start)
 	for i, tp := range tips {
@@ -212,11 +208,6 @@ func nums(hits []rankedHit) []uint64 {
 // together fall back to their parts, and the result says so; a lone character beside letters
 // (P图) is found inside the tip's bigrams.
 func TestSearchFindsWordsWhole(t *testing.T) {
-	idx, err := Open(t.TempDir() + "/index")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
 	day := time.Date(2026, 3, 1, 10, 0, 0, 0, tip.China)
 	tips := []*tip.Tip{
 		newTip("有人在自媒体上有偿删帖", tip.TrollArmy, tip.Liunan, day),
@@ -224,9 +215,7 @@ func TestSearchFindsWordsWhole(t *testing.T) {
 		newTip("他把照片P图后威胁要发给家人", tip.Sextortion, tip.Yufeng, day.Add(2*time.Hour)),
 		newTip("网友约我裸聊，录屏以后敲诈我", tip.Sextortion, tip.Yufeng, day.Add(3*time.Hour)),
 	}
-	if _, err := idx.Put(tips); err != nil {
-		t.Fatal(err)
-	}
+	idx := indexOf(t, tips...)
 	tests := []struct {
 		text    string
 		want    []int

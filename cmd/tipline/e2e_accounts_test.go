@@ -52,23 +52,15 @@ func TestAccountsAndAuditThroughTheBinary(t *testing.T) {
 		t.Fatalf("search without a token: %d", code)
 	}
 	waitSearchableAs(t, inst.analyst, city, 3, time.Minute)
-	req, _ := http.NewRequest("GET", inst.analyst+"/api/v1/search?q=高利贷", nil)
-	req.Header.Set("Authorization", "Bearer "+liunan)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r searchResult
-	decodeJSON(t, resp, &r)
-	if r.Total != 2 {
+	if r := searchAs(t, inst.analyst, liunan, "q=高利贷"); r.Total != 2 {
 		t.Errorf("柳南's analyst sees %d tips; want its 2", r.Total)
 	}
 	// An officer types in a tip taken by phone: same fields, channel phone, the officer recorded.
-	req, _ = http.NewRequest("POST", inst.analyst+"/api/v1/intake", strings.NewReader(
+	req, _ := http.NewRequest("POST", inst.analyst+"/api/v1/intake", strings.NewReader(
 		`{"channel":"phone","text":"来电：有人冒充网贷平台催收，天天打电话骚扰","office":"liunan","reporter":{"name":"来电人","phone":"13912345678"}}`))
 	req.Header.Set("Authorization", "Bearer "+liunan)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,19 +131,26 @@ func decodeJSON(t *testing.T, resp *http.Response, v any) {
 	}
 }
 
+// searchAs searches the analysts' API with a user's token.
+func searchAs(t *testing.T, base, token, query string) searchResult {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/v1/search?"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r searchResult
+	decodeJSON(t, resp, &r)
+	return r
+}
+
 // waitSearchableAs waits until the signed-in search counts want tips.
 func waitSearchableAs(t *testing.T, base, token string, want uint64, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		req, _ := http.NewRequest("GET", base+"/api/v1/search?size=1", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r searchResult
-		decodeJSON(t, resp, &r)
+		r := searchAs(t, base, token, "size=1")
 		if r.Total >= want {
 			return
 		}
