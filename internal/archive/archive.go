@@ -4,9 +4,10 @@
 // Local keeps everything under one folder. Small blobs (up to InlineLimit) and all records live
 // in a bbolt database, whose transactions are committed in groups: concurrent writers share one
 // fsync, and a submission's original, attachments and records become durable together. Larger
-// blobs are files, written to a temporary name, renamed into place and flushed with the writes
-// of concurrent callers (groupSync). After a write returns, the object survives a crash and a
-// reader never sees half of it. An S3-compatible backend (gocloud.dev/blob) can offer the same
+// blobs are files, written to a temporary name, renamed into place at Commit and flushed with
+// the writes of concurrent callers (groupSync); a batch that is discarded instead (a refused
+// upload) removes its temporary files and leaves no trace. After a commit returns, the objects
+// survive a crash and a reader never sees half of one. An S3-compatible backend (gocloud.dev/blob) can offer the same
 // methods: objects are immutable and keys are plain paths.
 package archive
 
@@ -130,16 +131,31 @@ func (l *Local) PutRecord(_ context.Context, key string, data []byte) error {
 
 // Batch groups writes that become durable together at Commit: a submission's original,
 // attachments and records cost one wait for the disk instead of one each.
+//
+// Nothing a batch holds is visible in the archive before Commit: small blobs and records wait
+// in memory, and blobs stored as files wait as temporary files in tmp/ (staged), renamed into
+// blobs/ at Commit. A batch that is never committed (a refused or cut-off upload) is dropped
+// with Discard, which removes only its own temporary files: a blob already in the archive,
+// or promoted by another batch, is never deleted, so a refused submission that carried the
+// same bytes as an accepted tip cannot take that tip's evidence with it. The archive itself
+// never deletes a blob.
 type Batch struct {
-	l       *Local
-	blobs   map[string][]byte // small blobs by digest, written at Commit
-	records map[string][]byte
-	files   bool // a blob went to a file: flush files at Commit
+	l *Local
+
+	mu        sync.Mutex
+	blobs     map[string][]byte // small blobs by digest, written at Commit
+	records   map[string][]byte
+	staged    map[string]string // file blobs by digest: temporary files renamed into place at Commit
+	files     bool              // a blob went to a file: flush files at Commit
+	discarded bool
 }
+
+// ErrDiscarded is returned for writes to a batch after Discard.
+var ErrDiscarded = errors.New("archive: batch discarded")
 
 // Batch starts a group of writes.
 func (l *Local) Batch() *Batch {
-	return &Batch{l: l, blobs: map[string][]byte{}, records: map[string][]byte{}}
+	return &Batch{l: l, blobs: map[string][]byte{}, records: map[string][]byte{}, staged: map[string]string{}}
 }
 
 // Put stores a blob; it is durable once Commit returned nil.
@@ -154,14 +170,15 @@ func (b *Batch) Put(ctx context.Context, r io.Reader) (Object, error) {
 	if n <= InlineLimit {
 		sum := sha256.Sum256(head[:n])
 		hexSum := hex.EncodeToString(sum[:])
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.discarded {
+			return Object{}, ErrDiscarded
+		}
 		b.blobs[hexSum] = bytes.Clone(head[:n])
 		return Object{SHA256: hexSum, Size: int64(n), Ref: Ref(hexSum)}, nil
 	}
-	obj, err := b.l.writeFile(io.MultiReader(bytes.NewReader(head[:n]), readerWithContext{ctx, r}))
-	if err == nil {
-		b.files = true
-	}
-	return obj, err
+	return b.stage(io.MultiReader(bytes.NewReader(head[:n]), readerWithContext{ctx, r}))
 }
 
 // copyBuffers are reused between writes: uploads arrive by the hundred a second, and a fresh
@@ -171,11 +188,49 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, InlineLimit+1); 
 // PutFile stores a blob as a file of its own whatever its size, for bytes that another process
 // reads through Files (scans and images waiting for the OCR stage); durable once Commit returned nil.
 func (b *Batch) PutFile(ctx context.Context, r io.Reader) (Object, error) {
-	obj, err := b.l.writeFile(readerWithContext{ctx, r})
-	if err == nil {
-		b.files = true
+	return b.stage(readerWithContext{ctx, r})
+}
+
+// stage writes a file blob to a temporary file that Commit renames into place. A blob the
+// archive already holds is not staged again: the batch refers to the stored copy.
+func (b *Batch) stage(r io.Reader) (Object, error) {
+	obj, tmp, err := b.l.writeTemp(r)
+	if err != nil {
+		return Object{}, err
 	}
-	return obj, err
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.discarded:
+		os.Remove(tmp)
+		return Object{}, ErrDiscarded
+	case b.staged[obj.SHA256] != "", b.l.hasFile(obj.SHA256):
+		os.Remove(tmp) // staged by this batch already, or stored before
+	default:
+		b.staged[obj.SHA256] = tmp
+	}
+	b.files = true
+	return obj, nil
+}
+
+// Open reads a blob this batch holds (staged, not yet committed) or, failing that, one the
+// archive holds.
+func (b *Batch) Open(ctx context.Context, sha string) (io.ReadCloser, error) {
+	b.mu.Lock()
+	tmp, staged := b.staged[sha]
+	inline, small := b.blobs[sha]
+	b.mu.Unlock()
+	switch {
+	case staged:
+		f, err := os.Open(tmp)
+		if err != nil {
+			return nil, fmt.Errorf("archive: open %s: %w", sha, err)
+		}
+		return f, nil
+	case small:
+		return io.NopCloser(bytes.NewReader(inline)), nil
+	}
+	return b.l.Open(ctx, sha)
 }
 
 // PutRecord stores a record; it is durable once Commit returned nil.
@@ -183,12 +238,28 @@ func (b *Batch) PutRecord(key string, data []byte) error {
 	if err := validKey(key); err != nil {
 		return err
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.discarded {
+		return ErrDiscarded
+	}
 	b.records[key] = bytes.Clone(data)
 	return nil
 }
 
 // Commit returns once every write of the batch is on disk.
 func (b *Batch) Commit() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.discarded {
+		return ErrDiscarded
+	}
+	for sum, tmp := range b.staged {
+		if err := b.l.promote(sum, tmp); err != nil {
+			return err
+		}
+		delete(b.staged, sum)
+	}
 	if b.files {
 		if err := b.l.files.Sync(); err != nil {
 			return err
@@ -220,19 +291,29 @@ func (b *Batch) Commit() error {
 	return nil
 }
 
-// writeFile stores a large blob as a file, not yet flushed.
-func (l *Local) writeFile(r io.Reader) (Object, error) {
+// Discard drops what the batch holds and has not committed: its staged files are removed at
+// once and its small blobs and records forgotten. It touches nothing in blobs/, so blobs
+// stored before or by other batches stay whatever their digest. After a successful Commit it
+// does nothing; it may be called more than once (defer it beside the Batch call).
+func (b *Batch) Discard() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for sum, tmp := range b.staged {
+		os.Remove(tmp)
+		delete(b.staged, sum)
+	}
+	clear(b.blobs)
+	clear(b.records)
+	b.discarded = true
+}
+
+// writeTemp writes a large blob to a temporary file, not yet flushed nor in place.
+func (l *Local) writeTemp(r io.Reader) (Object, string, error) {
 	f, err := os.CreateTemp(filepath.Join(l.root, "tmp"), "blob-*")
 	if err != nil {
-		return Object{}, fmt.Errorf("archive: put: %w", err)
+		return Object{}, "", fmt.Errorf("archive: put: %w", err)
 	}
 	tmp := f.Name()
-	renamed := false
-	defer func() {
-		if !renamed {
-			os.Remove(tmp)
-		}
-	}()
 	h := sha256.New()
 	bufp := copyBuffers.Get().(*[]byte)
 	n, err := io.CopyBuffer(io.MultiWriter(f, h), r, *bufp)
@@ -241,22 +322,32 @@ func (l *Local) writeFile(r io.Reader) (Object, error) {
 		err = cerr
 	}
 	if err != nil {
-		return Object{}, fmt.Errorf("archive: put: %w", err)
+		os.Remove(tmp)
+		return Object{}, "", fmt.Errorf("archive: put: %w", err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	obj := Object{SHA256: sum, Size: n, Ref: Ref(sum)}
-	final := l.blobs.blobPath(sum)
-	if _, err := os.Stat(final); err == nil {
-		return obj, nil // already stored
+	return Object{SHA256: sum, Size: n, Ref: Ref(sum)}, tmp, nil
+}
+
+// hasFile reports whether a file blob with this digest is in place.
+func (l *Local) hasFile(sum string) bool {
+	if _, err := os.Stat(l.blobs.blobPath(sum)); err == nil {
+		return true
 	}
-	if _, err := os.Stat(l.blobs.legacyPath(sum)); err == nil {
-		return obj, nil
+	_, err := os.Stat(l.blobs.legacyPath(sum))
+	return err == nil
+}
+
+// promote moves a staged file into place, or drops it when the blob is stored already.
+func (l *Local) promote(sum, tmp string) error {
+	if l.hasFile(sum) {
+		os.Remove(tmp)
+		return nil
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		return Object{}, fmt.Errorf("archive: put %s: %w", sum, err)
+	if err := os.Rename(tmp, l.blobs.blobPath(sum)); err != nil {
+		return fmt.Errorf("archive: put %s: %w", sum, err)
 	}
-	renamed = true
-	return obj, nil
+	return nil
 }
 
 // Open returns a reader for the blob with the given hex digest.
