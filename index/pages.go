@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tipline/tipline/internal/account"
@@ -172,12 +173,38 @@ type loginData struct {
 	Name string
 }
 
-// safeNext keeps a post-sign-in destination on this site.
+// safeNext keeps a post-sign-in destination on this site: a clean local path, or the search.
+// Browsers drop tabs and newlines from a Location and read a backslash as a slash, so
+// "/\t/evil.example" or "/\\evil.example" would become "//evil.example", another host: any
+// control, space, invisible format character or backslash refuses the destination, before
+// and after decoding, and the decoded path must start with exactly one "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/search"
+	const home = "/search"
+	if next == "" || len(next) > 2048 || !cleanLocal(next) {
+		return home
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return home
+	}
+	if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || !cleanLocal(u.Path) {
+		return home
 	}
 	return next
+}
+
+// cleanLocal reports whether s is valid UTF-8 without a rune a browser may drop or turn into
+// a slash when it follows a redirect.
+func cleanLocal(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
