@@ -170,7 +170,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /status", s.limited(s.receipts, s.statusLookup))
 	mux.HandleFunc("POST /status/add", s.limited(s.submits, s.limited(s.receipts, s.additionSubmit)))
 	static, _ := fs.Sub(assets, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(filesOnly{static})))
 	mux.HandleFunc("POST /api/v1/tips", s.limited(s.submits, s.apiSubmit))
 	mux.HandleFunc("GET /api/v1/tips/status", s.limited(s.receipts, s.apiStatus))
 	mux.HandleFunc("POST /api/v1/tips/additions", s.limited(s.submits, s.limited(s.receipts, s.apiAddition)))
@@ -178,6 +178,22 @@ func (s *Server) Handler() http.Handler {
 	// cannot post to this one, whatever the endpoint. Scripts and partner systems send neither
 	// header and pass.
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+}
+
+// filesOnly serves a folder's files and nothing about the folder: a directory is not found,
+// so /static/ is a 404 instead of a listing of what the site keeps there.
+type filesOnly struct{ fsys fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return file, nil
 }
 
 // securityHeaders: no scripts at all, nothing from elsewhere, never framed, no referrer that
