@@ -239,9 +239,21 @@ func parsePeriod(v url.Values) (from, to time.Time, err error) {
 	return from, to, err
 }
 
+// NoStore marks every answer of the analysts' listener as not to be kept by a browser or a
+// proxy: tips, searches, files and even refusals say what an office works on, and analysts
+// share computers. tipline serve wraps the whole listener in it (the sign-in gate's answers and
+// the mail room's uploads too); the answers of this package also set it themselves.
+func NoStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
@@ -375,6 +387,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="tipline-export.csv"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write([]byte("\uFEFF"))
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"编号", "收到时间", "受理单位代码", "受理单位", "类别", "渠道", "实体", "内容"})

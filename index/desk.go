@@ -102,6 +102,7 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", downloadType(serve.MediaType))
 	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(file.Name))
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("X-Tipline-SHA256", serve.SHA256)
 	_, _ = io.Copy(w, rc)
@@ -331,8 +332,7 @@ func (a *API) openIdentity(w http.ResponseWriter, r *http.Request) {
 		writeDeskError(w, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, who)
+	writeJSON(w, http.StatusOK, who) // not stored: writeJSON says so for every answer
 }
 
 // mayOpenIdentity checks the user's role and the reason, before the tip is even looked up.

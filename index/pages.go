@@ -72,7 +72,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.Handle("GET /audit", h(p.auditPage))
 	mux.Handle("GET /api/v1/stats", http.HandlerFunc(p.statsAPI))
 	static, _ := fs.Sub(pageAssets, "pages")
-	mux.Handle("GET /desk.css", http.FileServerFS(static))
+	mux.Handle("GET /desk.css", NoStore(http.FileServerFS(static)))
 	if p.intake != nil {
 		mux.Handle("/intake", p.intake)
 		mux.Handle("GET /intake/style.css", p.intake)

@@ -453,7 +453,8 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			// Saved .eml files of an office's backlog (tipline import) come in beside the scans.
 			email.NewAPI(&email.Intake{Submitter: submitter, Records: arc}, log.With("api", "import")).Register(analystMux)
 		}
-		analystSrv = serve(ln, gate.Wrap(analystMux), log)
+		// Nothing the analysts' side answers is kept in a cache, refusals included.
+		analystSrv = serve(ln, index.NoStore(gate.Wrap(analystMux)), log)
 		p.analystURL = baseURL(ln)
 	}
 	if ln := lns["public"]; ln != nil {
