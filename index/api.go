@@ -87,8 +87,11 @@ func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case uint64(kept) >= docs:
 			src, from = a.Archived, "archive"
-		case from == "archive":
+		case from == "archive" && seesCityTotals(r):
 			writeError(w, http.StatusConflict, fmt.Sprintf("the archive keeps %d of the index's %d tips (those indexed before it kept them): rebuild once with from=index", kept, docs))
+			return
+		case from == "archive":
+			writeError(w, http.StatusConflict, "the archive keeps fewer tips than the index (those indexed before it kept them): rebuild once with from=index")
 			return
 		default:
 			a.log.Warn("rebuilding from the index itself: the archive keeps fewer tips than it holds", "kept", kept, "indexed", docs)
@@ -112,11 +115,30 @@ func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, ErrRebuilding) {
 		status = http.StatusConflict
 	}
-	writeJSON(w, status, a.idx.RebuildStatus())
+	writeJSON(w, status, a.rebuildStatusFor(r))
 }
 
-func (a *API) rebuildStatus(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, a.idx.RebuildStatus())
+func (a *API) rebuildStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, a.rebuildStatusFor(r))
+}
+
+// rebuildStatusFor is the rebuild's status as the signed-in user may see it: with its counts
+// only for those who see the city's totals, its state alone for everybody else.
+func (a *API) rebuildStatusFor(r *http.Request) any {
+	s := a.idx.RebuildStatus()
+	if seesCityTotals(r) {
+		return s
+	}
+	return s.StateOnly()
+}
+
+// seesCityTotals reports whether the user may learn how many tips the whole index holds: an
+// admin of the city or of all offices, or whoever uses the desk on loopback before accounts
+// exist. Not a city analyst: the rebuild's counts and errors are the operators' business, and
+// an office's admin sees only their office's tips like its analysts.
+func seesCityTotals(r *http.Request) bool {
+	u, ok := account.FromContext(r.Context())
+	return !ok || (u.Role == account.RoleAdmin && u.Offices() == nil)
 }
 
 // scopedQuery reads a search's parameters and scopes it to the signed-in user's offices.

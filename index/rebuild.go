@@ -34,6 +34,21 @@ type RebuildStatus struct {
 	Error      string    `json:"error,omitempty"`
 }
 
+// RebuildState is a rebuild's status without its counts and error: what everybody but an
+// admin who sees every office is told. How many tips a rebuild went through is how many the
+// whole city holds, which an analyst or an office's admin may not learn (issue 19, finding 10).
+type RebuildState struct {
+	State      string    `json:"state"`
+	From       string    `json:"from,omitempty"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+}
+
+// StateOnly is s without its counts and error.
+func (s RebuildStatus) StateOnly() RebuildState {
+	return RebuildState{State: s.State, From: s.From, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt}
+}
+
 type rebuildState struct {
 	mu     sync.Mutex
 	status RebuildStatus
