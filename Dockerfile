@@ -16,7 +16,10 @@ RUN apt-get update \
  && mkdir -p /var/lib/tipline && chown tipline:tipline /var/lib/tipline
 COPY --from=build /out/tipline /usr/local/bin/tipline
 USER 10001
-ENV TIPLINE_DATA_DIR=/var/lib/tipline TZ=Asia/Shanghai
+# tipline keeps its ops listener on loopback unless told otherwise; in a container the network
+# namespace is the boundary, and the probes and Prometheus reach it from outside the container,
+# so the image says so explicitly. Publishing 8082 (docker run -p) remains the operator's choice.
+ENV TIPLINE_DATA_DIR=/var/lib/tipline TZ=Asia/Shanghai TIPLINE_OPS_ADDR=:8082
 VOLUME /var/lib/tipline
 # 8080 citizens' page and API, 8081 analysts' API (loopback until accounts exist), 8082 metrics and health
 EXPOSE 8080 8082

@@ -70,7 +70,7 @@ func (f *stageFlags) register(fs *flag.FlagSet) {
 	def := bus.DefaultTopics()
 	fs.StringVar(&f.dataDir, "data-dir", "data", "folder of the archive, shared with the other stages")
 	fs.StringVar(&f.kafka, "kafka", "", "comma-separated Kafka brokers (required: a stage on its own talks to a cluster)")
-	fs.StringVar(&f.opsAddr, "ops-addr", ":8082", "listen address of /metrics, /healthz and /readyz")
+	fs.StringVar(&f.opsAddr, "ops-addr", defaultOpsAddr, "listen address of /metrics, /healthz and /readyz (loopback unless told otherwise)")
 	fs.StringVar(&f.topics.OCR, "topic-ocr", def.OCR, "topic of tips waiting for OCR")
 	fs.StringVar(&f.topics.Raw, "topic-raw", def.Raw, "topic of ingested tips")
 	fs.StringVar(&f.topics.DLQ, "topic-dlq", def.DLQ, "dead-letter topic")

@@ -12,6 +12,11 @@ import (
 	"github.com/tipline/tipline/internal/bus"
 )
 
+// defaultOpsAddr keeps the metrics (volumes per office and category) and the health checks on
+// loopback: deployments that scrape them from elsewhere say so with --ops-addr :8082 or
+// TIPLINE_OPS_ADDR, as deploy/ does.
+const defaultOpsAddr = "127.0.0.1:8082"
+
 func serveCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline serve", flag.ContinueOnError)
 	var cfg pipelineConfig
@@ -24,7 +29,7 @@ func serveCommand() *ffcli.Command {
 	fs.StringVar(&cfg.PublicAddr, "public-addr", ":8080", "listen address of the citizens' API")
 	fs.StringVar(&cfg.AnalystAddr, "analyst-addr", "127.0.0.1:8081", "listen address of the analysts' search API (loopback only until accounts exist)")
 	fs.BoolVar(&cfg.AnalystRemote, "analyst-allow-remote", false, "let --analyst-addr listen beyond loopback; only where a NetworkPolicy or firewall admits nobody but analysts, until accounts exist")
-	fs.StringVar(&cfg.OpsAddr, "ops-addr", ":8082", "listen address of /metrics, /healthz and /readyz")
+	fs.StringVar(&cfg.OpsAddr, "ops-addr", defaultOpsAddr, "listen address of /metrics, /healthz and /readyz (loopback unless told otherwise: :8082 where Prometheus scrapes from elsewhere)")
 	fs.StringVar(&cfg.Topics.OCR, "topic-ocr", def.OCR, "topic of tips waiting for OCR (scans, screenshots)")
 	fs.StringVar(&cfg.Topics.Raw, "topic-raw", def.Raw, "topic of ingested tips")
 	fs.StringVar(&cfg.Topics.Classified, "topic-classified", def.Classified, "topic of classified tips")
