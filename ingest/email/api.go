@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -26,7 +27,7 @@ func (a *API) Register(mux *http.ServeMux) { mux.HandleFunc("POST /api/v1/emails
 type Imported struct {
 	Name  string `json:"name"`
 	ID    string `json:"id,omitempty"`
-	Again bool   `json:"again,omitempty"` // taken before (same bytes or Message-ID): no new tip
+	Again bool   `json:"again,omitempty"` // this office imported it before (same bytes or Message-ID): no new tip
 	Error string `json:"error,omitempty"`
 }
 
@@ -53,7 +54,9 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	if office != "" {
 		routing = tip.Routing{Reason: tip.RouteMailbox, Detail: "import"}
 	}
-	taken, err := a.intake.Take(r.Context(), raw, "import:"+name, office, routing)
+	// Recognised as a duplicate only among this office's imports: the answer must not say
+	// whether another office (or a mailbox) holds the same message.
+	taken, err := a.intake.TakeIn(r.Context(), account.ScopeOf(r), raw, "import:"+name, office, routing)
 	if err != nil {
 		a.log.Error("imported message not taken in", "name", name, "err", err)
 		answer(http.StatusServiceUnavailable, Imported{Name: name, Error: err.Error()})

@@ -32,14 +32,18 @@ type Taken struct {
 
 // Take parses raw and submits it as a tip unless it was taken before. ref locates the message
 // (mailbox and UID, or the imported file); office and routing apply when the source knows them.
+// It is TakeIn for the mailboxes, which recognise what any mailbox took.
 func (in *Intake) Take(ctx context.Context, raw []byte, ref string, office tip.Office, routing tip.Routing) (Taken, error) {
-	sum := sha256.Sum256(raw)
-	keys := []string{"email/sha256/" + hex.EncodeToString(sum[:]) + ".json"}
+	return in.TakeIn(ctx, "", raw, ref, office, routing)
+}
+
+// TakeIn is Take for a message one office imports (scope: account.ScopeOf): it is recognised
+// as taken before, by its bytes or its Message-ID, only if the same scope took it. Another
+// office's copy becomes a tip of its own, and the answer never tells that another office holds
+// the message (issue 19, finding 8).
+func (in *Intake) TakeIn(ctx context.Context, scope string, raw []byte, ref string, office tip.Office, routing tip.Routing) (Taken, error) {
 	p := Parse(raw, in.Limits)
-	if p.MessageID != "" {
-		h := sha256.Sum256([]byte(p.MessageID))
-		keys = append(keys, "email/message-id/"+hex.EncodeToString(h[:])+".json")
-	}
+	keys := dedupKeys(scope, raw, p.MessageID)
 	for _, k := range keys {
 		_, err := in.Records.GetRecord(ctx, k)
 		if err == nil {
@@ -76,4 +80,20 @@ func (in *Intake) Take(ctx context.Context, raw []byte, ref string, office tip.O
 		return Taken{}, err
 	}
 	return Taken{Tip: t, Warnings: len(p.Warnings)}, nil
+}
+
+// dedupKeys are the records that a message was taken in, by its bytes and by its Message-ID,
+// per scope; the mailboxes' ("") keep the keys they always had.
+func dedupKeys(scope string, raw []byte, messageID string) []string {
+	prefix := "email/"
+	if scope != "" {
+		prefix += scope + "/"
+	}
+	sum := sha256.Sum256(raw)
+	keys := []string{prefix + "sha256/" + hex.EncodeToString(sum[:]) + ".json"}
+	if messageID != "" {
+		h := sha256.Sum256([]byte(messageID))
+		keys = append(keys, prefix+"message-id/"+hex.EncodeToString(h[:])+".json")
+	}
+	return keys
 }

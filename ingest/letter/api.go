@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/tipline/tipline/internal/account"
 )
 
 // API is the mail room's upload endpoint on the analyst listener: POST /api/v1/letters with the
@@ -30,7 +32,7 @@ type uploaded struct {
 	ID     string `json:"id"`
 	Status string `json:"status"` // "ocr_queued", or "manual" with a reason
 	Reason string `json:"reason,omitempty"`
-	Again  bool   `json:"again,omitempty"` // the same file was taken before: no new tip
+	Again  bool   `json:"again,omitempty"` // this office uploaded the same file before: no new tip
 }
 
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +52,9 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		res, err := a.intake.Take(r.Context(), f.Name(), name, "upload:"+name)
+		// Recognised as a duplicate only among this office's uploads: the answer must not say
+		// whether another office holds the same scan.
+		res, err := a.intake.TakeIn(r.Context(), account.ScopeOf(r), f.Name(), name, "upload:"+name)
 		if err != nil {
 			return err
 		}

@@ -62,12 +62,21 @@ type Result struct {
 }
 
 // Take archives and submits the scan at path under name (the file name the scanner gave it).
+// It is TakeIn for the watched folder: a scan taken in before from the folder is recognised.
 func (in *Intake) Take(ctx context.Context, path, name, ref string) (Result, error) {
+	return in.TakeIn(ctx, "", path, name, ref)
+}
+
+// TakeIn is Take for a scan one office's mail room uploads (scope: account.ScopeOf): it is
+// recognised as taken before only if the same scope took it. Another office's copy of the same
+// letter becomes a tip of its own, and the answer never tells that another office holds the
+// file, nor its tip id (issue 19, finding 8).
+func (in *Intake) TakeIn(ctx context.Context, scope, path, name, ref string) (Result, error) {
 	sum, err := fileSHA256(path)
 	if err != nil {
 		return Result{}, err
 	}
-	key := "letters/sha256/" + sum + ".json"
+	key := letterKey(scope, sum)
 	if b, err := in.Records.GetRecord(ctx, key); err == nil {
 		var prev Result
 		_ = json.Unmarshal(b, &prev)
@@ -119,6 +128,15 @@ func (in *Intake) Take(ctx context.Context, path, name, ref string) (Result, err
 	}
 	in.Log.Info("letter received", "id", t.ID, "kind", kind, "usable", unusableErr == nil)
 	return res, nil
+}
+
+// letterKey is the record that a scan was taken in, per scope; the watched folder's ("") keeps
+// the key it always had, so a folder's scans taken before are still recognised.
+func letterKey(scope, sum string) string {
+	if scope == "" {
+		return "letters/sha256/" + sum + ".json"
+	}
+	return "letters/" + scope + "/sha256/" + sum + ".json"
 }
 
 // Watcher takes in the scans that appear in a folder (from a scanner or a share): each is moved

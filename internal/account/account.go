@@ -305,6 +305,21 @@ func NameOf(r *http.Request) string {
 	return Local
 }
 
+// ScopeOf names the offices whose tips the signed-in user sees, as one word for what must not
+// cross offices (the duplicate check of an upload): their office's code; "city" for the city
+// office and "all", who see every office alike; "" without accounts (the desk open on loopback,
+// which sees everything too).
+func ScopeOf(r *http.Request) string {
+	u, ok := FromContext(r.Context())
+	switch {
+	case !ok:
+		return ""
+	case u.Offices() == nil:
+		return string(tip.City)
+	}
+	return u.Office
+}
+
 // FromContext returns the signed-in user, if any.
 func FromContext(ctx context.Context) (*User, bool) {
 	u, ok := ctx.Value(ctxKey{}).(*User)
