@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -23,11 +24,37 @@ type Entry struct {
 	Seq    int64          `json:"seq"`
 	Time   time.Time      `json:"time"`
 	User   string         `json:"user"`
-	Action string         `json:"action"` // search, view, download, identity, export, correct, login, login_failed, rebuild
+	Action string         `json:"action"` // search, view, download, identity, identity_original, export, correct, login, login_failed, rebuild
 	Target string         `json:"target,omitempty"`
 	Detail map[string]any `json:"detail,omitempty"`
-	Prev   string         `json:"prev"`
-	Hash   string         `json:"hash"`
+	// UserOffice is the acting user's office (a code, "city" or "all"); Offices are the offices
+	// of the tips the action touched (a correction's old and new one). They say whose entry it is
+	// (VisibleTo). Both are left out of the JSON when empty, so entries written before them keep
+	// their hashes.
+	UserOffice string   `json:"user_office,omitempty"`
+	Offices    []string `json:"offices,omitempty"`
+	Prev       string   `json:"prev"`
+	Hash       string   `json:"hash"`
+}
+
+// VisibleTo reports whether a reader who sees the tips of offices (nil: every office) may read
+// e: the entry is about one of those offices' tips, or about what a user of one of them did
+// (their searches, sign-ins). An entry that names no office (a failed sign-in, an entry written
+// before entries carried offices, an action on the desk before accounts existed) is for readers
+// of every office only.
+func (e Entry) VisibleTo(offices []string) bool {
+	if offices == nil {
+		return true
+	}
+	if e.UserOffice != "" && slices.Contains(offices, e.UserOffice) {
+		return true
+	}
+	for _, o := range e.Offices {
+		if slices.Contains(offices, o) {
+			return true
+		}
+	}
+	return false
 }
 
 // hash is SHA-256 over the entry's JSON with Hash empty: Prev ties it to the entry before.
@@ -63,9 +90,15 @@ func Open(path string) (*Log, error) {
 
 // Append records an action.
 func (l *Log) Append(user, action, target string, detail map[string]any) error {
+	return l.Add(Entry{User: user, Action: action, Target: target, Detail: detail})
+}
+
+// Add records an action given as an entry: its user, action, target, detail and offices; the
+// log numbers, times and chains it.
+func (l *Log) Add(e Entry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e := Entry{Seq: l.seq + 1, Time: l.now().UTC(), User: user, Action: action, Target: target, Detail: detail, Prev: l.last}
+	e.Seq, e.Time, e.Prev = l.seq+1, l.now().UTC(), l.last
 	e.Hash = e.hash()
 	b, err := json.Marshal(e)
 	if err != nil {
