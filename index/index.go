@@ -59,6 +59,8 @@ type Index struct {
 	mirror bleve.Index // during a rebuild, the new index, which receives every Put too
 	build  rebuildState
 	facets facetBitmaps // the facet codes' postings of b's segments, read once per segment
+	costly costlyLimiter
+	budget time.Duration // how long one search may run; 0: searchBudget
 }
 
 // mappingVersion names the mapping newMapping builds, kept in each index it creates: an index

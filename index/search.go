@@ -45,6 +45,8 @@ type Query struct {
 	// Offices scopes the search to the tips routed to these offices (the user's); nil: all.
 	// It is part of the query itself, so hits, totals and facets never count another office.
 	Offices []tip.Office
+	// User is who asks: searches with patterns are limited per user (costlyLimiter).
+	User string
 }
 
 // Limits on paging, so one request cannot ask for the whole index.
@@ -97,15 +99,79 @@ type Hit struct {
 	Snippet    string    `json:"snippet"`
 }
 
+// ErrTooCostly is a search that ran past its time (searchBudget): its patterns stood for too
+// many of the index's words, or it matched too much. It is a bad query: narrowing it helps.
+var ErrTooCostly = fmt.Errorf("%w: the search took too long; write the words more precisely or narrow the period", ErrBadQuery)
+
+// ErrBusy is a search with patterns refused because its analyst, or all analysts together,
+// already run as many of them as they may (costlyLimiter).
+var ErrBusy = errors.New("too many searches with patterns at once; wait for the last one to finish")
+
+// searchBudget is how long one search may run: a pattern that stands for many words, nearly all
+// of them other offices', is walked through the whole dictionary.
+const searchBudget = 10 * time.Second
+
 // Search runs q. Each word must be found whole: its every bigram (自媒体: 自媒 and 媒体) in the
 // tip. When no tip has them all, the search is run again with any part of each word enough, and
 // the result says it is partial: analysts type words run together (裸聊敲诈), which no tip
 // holds as written.
+//
+// Everything the search reads of the index is seen through q.Offices (scope.go): the hits, and
+// also the counts that rank them and the words a pattern stands for, so that no answer to an
+// analyst depends on another office's tips.
 func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	began := time.Now()
 	if err := q.normalize(); err != nil {
 		return nil, err
 	}
+	filters, any := q.filters()
+	if !any {
+		return &Result{Page: q.Page, Size: q.Size, Hits: []Hit{}, Facets: map[string]map[string]int{}}, nil
+	}
+	var words query.Query
+	var loose bool
+	if text := strings.TrimSpace(q.Text); text != "" && singleHan(text) == "" {
+		var err error
+		if words, loose, err = parseWords(q.Text, true); err != nil {
+			return nil, err
+		}
+		if hasPattern(words) {
+			release, ok := x.costly.acquire(q.User)
+			if !ok {
+				return nil, ErrBusy
+			}
+			defer release()
+		}
+	}
+	budget := x.budget
+	if budget == 0 {
+		budget = searchBudget
+	}
+	sctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	// The read lock is held for the whole search (words, walk, counting, the page's fields): a
+	// rebuild's swap waits for it before it closes the index this search reads.
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	snap, err := snapshot(x.b)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	x.facets.keep(snap.Segments())
+	sc, err := newScope(sctx, snap, &x.facets, q.Offices)
+	if err != nil {
+		return nil, err
+	}
+	res, err := x.searchIn(sctx, scopedReader{snap, sc}, q, words, loose, filters, began)
+	if err != nil && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
+		return nil, ErrTooCostly
+	}
+	return res, err
+}
+
+// filters are q's filters as queries; false when q's offices are none at all.
+func (q *Query) filters() ([]query.Query, bool) {
 	var filters []query.Query
 	for field, v := range map[string]string{fieldCategory: string(q.Category), fieldOffice: string(q.Office), fieldSource: string(q.Source), fieldFlags: q.Flag, fieldEntities: q.Entity, fieldStatus: q.Status, fieldAttached: q.Attachments} {
 		if v != "" {
@@ -123,7 +189,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		switch len(scope) {
 		case 0: // no office at all: nothing
-			return &Result{Page: q.Page, Size: q.Size, Hits: []Hit{}, Facets: map[string]map[string]int{}}, nil
+			return nil, false
 		case 1: // a term, which Bleve can intersect with the words' terms (see flatten)
 			filters = append(filters, scope[0])
 		default:
@@ -136,44 +202,72 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		dq.SetField(fieldReceivedAt)
 		filters = append(filters, dq)
 	}
-	if r := singleHan(q.Text); r != "" {
-		return x.run(ctx, q, singleCharQuery(r, fieldText), nil, filters, began)
-	}
-	if strings.TrimSpace(q.Text) == "" {
-		return x.run(ctx, q, nil, nil, filters, began)
-	}
-	parse := func(whole bool) (query.Query, bool, error) {
-		words, err := bleve.NewQueryStringQuery(allTerms(q.Text)).Parse()
-		if err != nil {
-			return nil, false, fmt.Errorf("%w: %v", ErrBadQuery, err)
-		}
-		return words, whole && everyPart(words), nil
-	}
-	words, loose, err := parse(true)
+	return filters, true
+}
+
+// parseWords parses a query's text with every word required; whole makes each word need all
+// its parts (everyPart), and loose reports whether that changed anything.
+func parseWords(text string, whole bool) (words query.Query, loose bool, err error) {
+	words, err = bleve.NewQueryStringQuery(allTerms(text)).Parse()
 	if err != nil {
-		return nil, err
+		return nil, false, fmt.Errorf("%w: %v", ErrBadQuery, err)
 	}
-	if err := x.checkPatterns(words); err != nil {
+	return words, whole && everyPart(words), nil
+}
+
+// searchIn runs q, whose text parsed into words, on r.
+func (x *Index) searchIn(ctx context.Context, r scopedReader, q Query, words query.Query, loose bool, filters []query.Query, began time.Time) (*Result, error) {
+	m := x.b.Mapping()
+	if c := singleHan(q.Text); c != "" {
+		return x.run(ctx, r, q, singleCharQuery(c, fieldText), nil, filters, began)
+	}
+	if words == nil {
+		return x.run(ctx, r, q, nil, nil, filters, began)
+	}
+	e := &expander{r: r, m: m}
+	words, err := e.expand(words)
+	if err != nil {
 		return nil, err
 	}
 	var parts []query.Query
 	if !strings.Contains(q.Text, "~") { // fuzzy words are left to Bleve
-		parts = flatten(words, x.current().Mapping())
+		parts = flatten(words, m)
 	}
-	res, err := x.run(ctx, q, words, parts, filters, began)
+	res, err := x.run(ctx, r, q, words, parts, filters, began)
 	if err != nil || res.Total > 0 || !loose {
 		return res, err
 	}
-	if words, _, err = parse(false); err != nil {
+	if words, _, err = parseWords(q.Text, false); err != nil {
 		return nil, err
 	}
-	if part, err := x.run(ctx, q, words, nil, filters, began); err != nil || part.Total > 0 {
+	if words, err = e.expand(words); err != nil {
+		return nil, err
+	}
+	if part, err := x.run(ctx, r, q, words, nil, filters, began); err != nil || part.Total > 0 {
 		if part != nil {
 			part.Partial = true
 		}
 		return part, err
 	}
 	return res, nil
+}
+
+// hasPattern reports whether a parsed query holds a wildcard, a regular expression, a prefix or
+// a fuzzy word: what costs a walk through the index's words.
+func hasPattern(q query.Query) bool {
+	switch v := q.(type) {
+	case *query.BooleanQuery:
+		return slices.ContainsFunc([]query.Query{v.Must, v.Should, v.MustNot, v.Filter}, func(c query.Query) bool { return c != nil && hasPattern(c) })
+	case *query.ConjunctionQuery:
+		return slices.ContainsFunc(v.Conjuncts, hasPattern)
+	case *query.DisjunctionQuery:
+		return slices.ContainsFunc(v.Disjuncts, hasPattern)
+	case *query.WildcardQuery, *query.RegexpQuery, *query.PrefixQuery, *query.FuzzyQuery:
+		return true
+	case *query.MatchQuery:
+		return v.Fuzziness != 0 || autoFuzzy(v)
+	}
+	return false
 }
 
 // everyPart makes every word of a parsed query find only the tips that hold all its parts (Bleve
@@ -307,28 +401,17 @@ func compose(words query.Query, parts, filters []query.Query) query.Query {
 	return b
 }
 
-// run searches for the tips that match words (nil: every tip) and every filter. parts, when
+// run searches r for the tips that match words (nil: every tip) and every filter. parts, when
 // not nil, are the words flattened (see flatten).
-func (x *Index) run(ctx context.Context, q Query, words query.Query, parts, filters []query.Query, began time.Time) (*Result, error) {
+func (x *Index) run(ctx context.Context, r scopedReader, q Query, words query.Query, parts, filters []query.Query, began time.Time) (*Result, error) {
 	whole := compose(words, parts, filters)
-	// The read lock is held for the whole search (walk, counting, the page's fields): a
-	// rebuild's swap waits for it before it closes the index this search reads.
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	idx := x.b
-	snap, err := snapshot(idx)
-	if err != nil {
-		return nil, err
-	}
-	defer snap.Close()
-	x.facets.keep(snap.Segments())
-
+	idx, snap := x.b, r.IndexSnapshot
 	byDate := q.Sort == "date"
 	rank := q.Page * q.Size
 	if byDate { // ranked after the walk, from the hits by week
 		rank = 0
 	}
-	hs, top, err := walk(ctx, snap, idx.Mapping(), whole, rank, byDate || !q.NoFacets, 0)
+	hs, top, err := walk(ctx, r, idx.Mapping(), whole, rank, byDate || !q.NoFacets, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -100,11 +101,11 @@ func (hs *hitSet) bitmap(i int) *roaring.Bitmap {
 // parts, ranges walked side by side (0: one per core, for every 50,000 tips): a searcher can
 // start anywhere (Advance), and each range's hits are scored against the whole snapshot, so
 // the parts rank as one walk would.
-func walk(ctx context.Context, r *scorch.IndexSnapshot, m mapping.IndexMapping, q query.Query, rank int, keep bool, parts int) (*hitSet, *topN, error) {
+func walk(ctx context.Context, r scopedReader, m mapping.IndexMapping, q query.Query, rank int, keep bool, parts int) (*hitSet, *topN, error) {
 	if _, all := q.(*query.MatchAllQuery); all && rank == 0 && keep {
-		return everyTip(r), nil, nil
+		return everyTip(r.IndexSnapshot), nil, nil
 	}
-	hs := newHitSet(r, keep)
+	hs := newHitSet(r.IndexSnapshot, keep)
 	var end uint64
 	if n := len(hs.segs); n > 0 {
 		end = hs.offsets[n-1] + hs.segs[n-1].Segment().Count()
@@ -147,13 +148,13 @@ func walk(ctx context.Context, r *scorch.IndexSnapshot, m mapping.IndexMapping, 
 const minPart = 50_000
 
 // walkPart walks the hits numbered from lo up to hi.
-func walkPart(ctx context.Context, r *scorch.IndexSnapshot, m mapping.IndexMapping, q query.Query, rank int, keep bool, lo, hi uint64) (*hitSet, *topN, error) {
+func walkPart(ctx context.Context, r scopedReader, m mapping.IndexMapping, q query.Query, rank int, keep bool, lo, hi uint64) (*hitSet, *topN, error) {
 	opts := search.SearcherOptions{Score: "none"}
 	var top *topN
 	if rank > 0 {
 		opts.Score = ""
 		var err error
-		if top, err = newTopN(r, rank, false); err != nil {
+		if top, err = newTopN(r.IndexSnapshot, rank, false); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -163,7 +164,7 @@ func walkPart(ctx context.Context, r *scorch.IndexSnapshot, m mapping.IndexMappi
 	}
 	defer s.Close()
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
-	hs := newHitSet(r, keep)
+	hs := newHitSet(r.IndexSnapshot, keep)
 	var d *search.DocumentMatch
 	if lo > 0 {
 		d, err = s.Advance(sctx, bindex.NewIndexInternalID(nil, lo))
@@ -181,7 +182,7 @@ func walkPart(ctx context.Context, r *scorch.IndexSnapshot, m mapping.IndexMappi
 		}
 		seg = hs.add(n, seg)
 		if top != nil {
-			top.offer(n, d.Score)
+			top.offer(n, roundScore(d.Score))
 		}
 		sctx.DocumentMatchPool.Put(d)
 	}
@@ -201,6 +202,7 @@ type rankedHit struct {
 	score float64
 	at    string
 	hasAt bool
+	id    string // read only for hits that tie on score and time
 }
 
 // topN keeps the best k hits seen: by score then newest first, or newest first alone. It is a
@@ -210,6 +212,7 @@ type topN struct {
 	k      int
 	byDate bool
 	hits   []rankedHit
+	r      *scorch.IndexSnapshot
 	dv     bindex.DocValueReader
 	err    error
 }
@@ -219,7 +222,7 @@ func newTopN(r *scorch.IndexSnapshot, k int, byDate bool) (*topN, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: sort key: %w", err)
 	}
-	return &topN{k: k, byDate: byDate, dv: dv}, nil
+	return &topN{k: k, byDate: byDate, r: r, dv: dv}, nil
 }
 
 func (t *topN) key(h *rankedHit) string {
@@ -233,7 +236,8 @@ func (t *topN) key(h *rankedHit) string {
 	return h.at
 }
 
-// worse reports whether a ranks below b. Equal times go by the order the index holds them.
+// worse reports whether a ranks below b. Equal times go by tip id, the larger first: not by
+// the order the index holds them, which other offices' tips change when segments merge.
 func (t *topN) worse(a, b *rankedHit) bool {
 	if !t.byDate && a.score != b.score {
 		return a.score < b.score
@@ -241,7 +245,29 @@ func (t *topN) worse(a, b *rankedHit) bool {
 	if ka, kb := t.key(a), t.key(b); ka != kb {
 		return ka < kb
 	}
-	return a.num > b.num
+	return t.id(a) < t.id(b)
+}
+
+func (t *topN) id(h *rankedHit) string {
+	if h.id == "" {
+		id, err := t.r.ExternalID(bindex.NewIndexInternalID(nil, h.num))
+		if err != nil && t.err == nil {
+			t.err = fmt.Errorf("index: tip id: %w", err)
+		}
+		h.id = id
+	}
+	return h.id
+}
+
+// roundScore keeps eleven significant digits of a score. Bleve adds a pattern's words' scores
+// in the order its heap yields them, which the postings of other offices' tips change: the
+// sums then differ in their last bits.
+func roundScore(x float64) float64 {
+	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+		return x
+	}
+	scale := math.Pow(10, 10-math.Floor(math.Log10(math.Abs(x))))
+	return math.Round(x*scale) / scale
 }
 
 func (t *topN) Len() int           { return len(t.hits) }

@@ -156,6 +156,11 @@ func TestWalkPartsRankAsOne(t *testing.T) {
 	if len(snap.Segments()) < 3 {
 		t.Fatalf("%d segments: the test wants several", len(snap.Segments()))
 	}
+	sc, err := newScope(context.Background(), snap, &idx.facets, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := scopedReader{snap, sc}
 	for _, text := range []string{"通讯录", "录屏 敲诈", "第4条"} {
 		words, err := bleve.NewQueryStringQuery(allTerms(text)).Parse()
 		if err != nil {
@@ -163,15 +168,15 @@ func TestWalkPartsRankAsOne(t *testing.T) {
 		}
 		everyPart(words)
 		q := compose(words, flatten(words, idx.b.Mapping()), nil)
-		one, top1, err := walk(context.Background(), snap, idx.b.Mapping(), q, 30, true, 1)
+		one, top1, err := walk(context.Background(), r, idx.b.Mapping(), q, 30, true, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		three, top3, err := walk(context.Background(), snap, idx.b.Mapping(), q, 30, true, 3)
+		three, top3, err := walk(context.Background(), r, idx.b.Mapping(), q, 30, true, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		all, topAll, err := walk(context.Background(), snap, idx.b.Mapping(), q, int(one.total), false, 1)
+		all, topAll, err := walk(context.Background(), r, idx.b.Mapping(), q, int(one.total), false, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
