@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/internal/account"
+	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -31,17 +32,38 @@ type API struct {
 	Desk *Desk
 }
 
-// Auditor records who did what.
+// Auditor records who did what: the entry's user, action, target, detail and offices.
 type Auditor interface {
-	Append(user, action, target string, detail map[string]any) error
+	Add(e audit.Entry) error
 }
 
-// audit records an action of the signed-in user (account.Local without accounts).
+// audit records an action of the signed-in user (account.Local without accounts) that touches
+// no tip in particular (a search, a sign-in): it belongs to the user's office.
 func (a *API) audit(r *http.Request, action, target string, detail map[string]any) error {
+	return a.record(r, audit.Entry{Action: action, Target: target, Detail: detail})
+}
+
+// auditTip records an action on tip t: it belongs to t's office, to also's (the office a
+// correction moves it to) and to the user's, so that each of their admins reads it.
+func (a *API) auditTip(r *http.Request, action string, t *tip.Tip, detail map[string]any, also ...tip.Office) error {
+	offices := []string{string(t.Office)}
+	for _, o := range also {
+		if o != "" && !slices.Contains(offices, string(o)) {
+			offices = append(offices, string(o))
+		}
+	}
+	return a.record(r, audit.Entry{Action: action, Target: t.ID, Detail: detail, Offices: offices})
+}
+
+func (a *API) record(r *http.Request, e audit.Entry) error {
 	if a.Audit == nil {
 		return nil
 	}
-	if err := a.Audit.Append(account.NameOf(r), action, target, detail); err != nil {
+	e.User = account.NameOf(r)
+	if u, ok := account.FromContext(r.Context()); ok {
+		e.UserOffice = u.Office
+	}
+	if err := a.Audit.Add(e); err != nil {
 		a.log.Error("audit log not written; answer refused", "err", err)
 		return err
 	}
@@ -229,7 +251,7 @@ func (a *API) viewTip(r *http.Request, id string) (*tip.Tip, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.audit(r, "view", id, nil); err != nil {
+	if err := a.auditTip(r, "view", t, nil); err != nil {
 		return nil, errAuditDown
 	}
 	return t, nil
@@ -313,7 +335,7 @@ func (a *API) related(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "lookup failed")
 		return
 	}
-	if err := a.audit(r, "related", id, map[string]any{"entities": len(out)}); err != nil {
+	if err := a.auditTip(r, "related", t, map[string]any{"entities": len(out)}); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
 		return
 	}

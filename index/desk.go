@@ -54,8 +54,10 @@ func (a *API) registerDesk(mux *http.ServeMux) {
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // attachment serves one of a tip's files by its sha256: for a picture, the copy without its
-// metadata unless a supervisor or admin asks for the original (?original=1). Files are always
-// downloads, never pages: whatever a tip's files contain, the browser does not run it here.
+// metadata unless a supervisor or admin asks for the original (?original=1). An original that
+// can name the reporter (an e-mail's .eml) follows the identity rules: a supervisor of the
+// receiving office or an admin, with ?reason=, audited first. Files are always downloads, never
+// pages: whatever a tip's files contain, the browser does not run it here.
 func (a *API) attachment(w http.ResponseWriter, r *http.Request) {
 	sha := r.PathValue("sha")
 	if !shaPattern.MatchString(sha) {
@@ -66,6 +68,14 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	q := r.URL.Query()
+	if err := a.sendFile(w, r, t, sha, q.Get("original") == "1", q.Get("reason")); err != nil {
+		writeDeskError(w, err)
+	}
+}
+
+// sendFile serves t's file sha (see attachment), or refuses before anything is written.
+func (a *API) sendFile(w http.ResponseWriter, r *http.Request, t *tip.Tip, sha string, original bool, reason string) error {
 	var file *tip.Attachment
 	for _, f := range append(slices.Clone(t.Attachments), derefAttachment(t.Original)...) {
 		if f.SHA256 == sha {
@@ -74,29 +84,37 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if file == nil {
-		writeError(w, http.StatusNotFound, "no such attachment on this tip")
-		return
+		return refusal(http.StatusNotFound, "no such attachment on this tip")
 	}
-	serve, original := file, r.URL.Query().Get("original") == "1"
-	if file.Clean != nil && !original {
-		serve = file.Clean
-	}
-	if original && file.Clean != nil {
-		if u, ok := account.FromContext(r.Context()); ok && u.Role == account.RoleAnalyst {
-			writeError(w, http.StatusForbidden, "the original of a picture keeps its location and camera data: a supervisor opens it")
-			return
+	action, detail := "download", map[string]any{"sha256": sha}
+	serve := file
+	switch {
+	case identifiesReporter(t, file):
+		// The sender's address is in the file's headers: it is an identity, opened like one.
+		if err := mayOpenIdentity(r, reason); err != nil {
+			return refusal(deskStatus(err), "this original names the reporter (the sender's address): only a supervisor of the receiving office, or an admin, downloads it, with a reason (?reason=)")
 		}
+		if err := mayOpenFor(r, t); err != nil {
+			return err
+		}
+		action, detail["reason"], detail["name"] = "identity_original", reason, file.Name
+	case file.Clean != nil && !original:
+		serve = file.Clean
+	case file.Clean != nil:
+		if u, ok := account.FromContext(r.Context()); ok && u.Role == account.RoleAnalyst {
+			return refusal(http.StatusForbidden, "the original of a picture keeps its location and camera data: a supervisor opens it")
+		}
+		detail["original"] = true
 	}
+	detail["sha256"] = serve.SHA256
 	rc, err := a.Desk.Open(r.Context(), serve.SHA256)
 	if err != nil {
 		a.log.Error("attachment not readable", "id", t.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "the archive is not available")
-		return
+		return refusal(http.StatusServiceUnavailable, "the archive is not available")
 	}
 	defer rc.Close()
-	if err := a.audit(r, "download", t.ID, map[string]any{"sha256": serve.SHA256, "original": serve == file && file.Clean != nil}); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
-		return
+	if err := a.auditTip(r, action, t, detail); err != nil {
+		return errAuditDown
 	}
 	h := w.Header()
 	h.Set("Content-Type", downloadType(serve.MediaType))
@@ -106,6 +124,29 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("X-Tipline-SHA256", serve.SHA256)
 	_, _ = io.Copy(w, rc)
+	return nil
+}
+
+// identifiesReporter reports whether f is t's original (or the same bytes) and that original
+// can name the reporter: an e-mail, whose From, Reply-To and Received headers name the sender
+// (its reporter is never sealed: the trust issue will seal it), or any original of a tip whose
+// reporter left an identity that is not sealed apart. Web and officer intake originals are kept
+// without the identity, which is sealed; letters are anonymous scans.
+func identifiesReporter(t *tip.Tip, f *tip.Attachment) bool {
+	if t.Original == nil || f.SHA256 != t.Original.SHA256 {
+		return false
+	}
+	return t.Source == tip.SourceEmail || t.Original.MediaType == "message/rfc822" ||
+		(t.Reporter.HasIdentity && t.Reporter.Sealed == "")
+}
+
+// deskStatus is the HTTP status of a refusal.
+func deskStatus(err error) int {
+	var de *deskError
+	if errors.As(err, &de) {
+		return de.status
+	}
+	return http.StatusInternalServerError
 }
 
 func derefAttachment(a *tip.Attachment) []tip.Attachment {
@@ -220,7 +261,7 @@ func (a *API) changeStatus(r *http.Request, t *tip.Tip, status, note string) err
 	if !slices.Contains(nextStatuses[from], status) {
 		return refusal(http.StatusBadRequest, "a tip that is "+from+" can move to: "+strings.Join(nextStatuses[from], ", "))
 	}
-	if err := a.audit(r, "status", t.ID, map[string]any{"from": from, "to": status}); err != nil {
+	if err := a.auditTip(r, "status", t, map[string]any{"from": from, "to": status}); err != nil {
 		return errAuditDown
 	}
 	record(r, t, "status", from, status, note)
@@ -280,7 +321,8 @@ func (a *API) applyCorrection(r *http.Request, t *tip.Tip, category, office, rea
 	if t.Verdict != nil {
 		feedback["rules_version"], feedback["score"] = t.Verdict.RulesVersion, t.Verdict.Score
 	}
-	if err := a.audit(r, "correct", t.ID, map[string]any{"category": category, "office": office, "reason": reason}); err != nil {
+	// The office it moves to reads the entry too: it is about a tip that is theirs now.
+	if err := a.auditTip(r, "correct", t, map[string]any{"category": category, "office": office, "reason": reason}, tip.Office(office)); err != nil {
 		return errAuditDown
 	}
 	if category != "" && t.Verdict != nil && string(t.Verdict.Category) != category {
@@ -351,13 +393,21 @@ func canOpenIdentities(r *http.Request) bool {
 	return signedIn && (u.Role == account.RoleSupervisor || u.Role == account.RoleAdmin)
 }
 
+// mayOpenFor checks, after mayOpenIdentity, that the user may open the identity of this tip:
+// an admin (who sees it), or a supervisor of the office it is routed to. A city supervisor sees
+// every tip but opens only the city's.
+func mayOpenFor(r *http.Request, t *tip.Tip) error {
+	if u, _ := account.FromContext(r.Context()); u.Role == account.RoleSupervisor && u.Office != string(t.Office) {
+		return refusal(http.StatusForbidden, "only a supervisor of "+string(t.Office)+" opens this identity")
+	}
+	return nil
+}
+
 // identity opens t's sealed identity with key (keyOf's private key; empty: the tip's office),
 // audited before it is returned.
 func (a *API) identity(r *http.Request, t *tip.Tip, reason, key string, keyOf tip.Office) (seal.Identity, error) {
-	u, _ := account.FromContext(r.Context())
-	if u.Role == account.RoleSupervisor && u.Office != string(t.Office) {
-		// A city supervisor sees every tip but opens only the city's.
-		return seal.Identity{}, refusal(http.StatusForbidden, "only a supervisor of "+string(t.Office)+" opens this identity")
+	if err := mayOpenFor(r, t); err != nil {
+		return seal.Identity{}, err
 	}
 	if t.Reporter.Sealed == "" {
 		return seal.Identity{}, refusal(http.StatusNotFound, "this tip has no sealed identity (anonymous, or not from the web form)")
@@ -375,13 +425,13 @@ func (a *API) identity(r *http.Request, t *tip.Tip, reason, key string, keyOf ti
 	}
 	who, err := opener.Open(sealed)
 	if errors.Is(err, seal.ErrNotForThisOffice) {
-		_ = a.audit(r, "identity_refused", t.ID, map[string]any{"reason": reason, "key_of": keyOf})
+		_ = a.auditTip(r, "identity_refused", t, map[string]any{"reason": reason, "key_of": keyOf})
 		return seal.Identity{}, refusal(http.StatusForbidden, "this key does not open the identity: it was sealed for "+officesList(t.Reporter.SealedFor))
 	}
 	if err != nil {
 		return seal.Identity{}, refusal(http.StatusBadRequest, "the identity could not be opened")
 	}
-	if err := a.audit(r, "identity", t.ID, map[string]any{"reason": reason, "key_of": keyOf}); err != nil {
+	if err := a.auditTip(r, "identity", t, map[string]any{"reason": reason, "key_of": keyOf}); err != nil {
 		return seal.Identity{}, refusal(http.StatusServiceUnavailable, "audit log unavailable: the identity stays sealed")
 	}
 	return who, nil

@@ -66,6 +66,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.Handle("POST /tips/{id}/status", h(p.statusAction))
 	mux.Handle("POST /tips/{id}/correction", h(p.correctionAction))
 	mux.Handle("POST /tips/{id}/identity", h(p.identityAction))
+	mux.Handle("POST /tips/{id}/attachments/{sha}", h(p.originalAction))
 	mux.Handle("GET /entities", h(p.entityPage))
 	mux.Handle("GET /clusters", h(p.clustersPage))
 	mux.Handle("GET /stats", h(p.statsPage))
@@ -412,6 +413,11 @@ type tipData struct {
 	CanIdentify bool
 	Identity    any // an opened identity, shown once, never stored
 	HasDesk     bool
+	// OriginalNamesReporter: the original (an e-mail's .eml) names the reporter, so it is
+	// offered as a form with a reason to those who may open identities (CanOpenOriginal) and
+	// explained, not linked, to everybody else.
+	OriginalNamesReporter bool
+	CanOpenOriginal       bool
 }
 
 func (p *Pages) tipPage(w http.ResponseWriter, r *http.Request) {
@@ -444,6 +450,10 @@ func (p *Pages) showTip(w http.ResponseWriter, r *http.Request, t *tip.Tip, stat
 	d := tipData{frame: p.frame(w, r, "线索 "+t.ID), Tip: t, Text: markMatches(t), Related: rel,
 		Next: nextStatuses[from], Categories: tip.AllCategories(), Offices: tip.Offices(),
 		CanIdentify: canOpenIdentities(r) && t.Reporter.Sealed != "", HasDesk: p.api.Desk != nil}
+	if t.Original != nil && identifiesReporter(t, t.Original) {
+		d.OriginalNamesReporter = true
+		d.CanOpenOriginal = d.HasDesk && canOpenIdentities(r) && mayOpenFor(r, t) == nil
+	}
 	if t.Source == tip.SourceLetter {
 		for _, a := range append(derefAttachment(t.Original), t.Attachments...) {
 			if previewable(a.MediaType) {
@@ -563,6 +573,25 @@ func (p *Pages) identityAction(w http.ResponseWriter, r *http.Request) {
 	p.showTip(w, r, t, http.StatusOK, func(d *tipData) { d.Identity = who })
 }
 
+// originalAction downloads an original that names the reporter, from the tip page's form: the
+// same rules as the API's (supervisor of the receiving office or admin, a reason, audited
+// first), with the form's CSRF token, since it opens an identity.
+func (p *Pages) originalAction(w http.ResponseWriter, r *http.Request) {
+	sha := r.PathValue("sha")
+	t, ok := p.formTip(w, r, func() error {
+		if !shaPattern.MatchString(sha) {
+			return refusal(http.StatusBadRequest, "附件应以 sha256（64 位十六进制）指明。")
+		}
+		return mayOpenIdentity(r, r.PostFormValue("reason"))
+	})
+	if !ok {
+		return
+	}
+	if err := p.api.sendFile(w, r, t, sha, false, r.PostFormValue("reason")); err != nil {
+		p.fail(w, r, err)
+	}
+}
+
 type entityData struct {
 	frame
 	Entity  string
@@ -666,7 +695,9 @@ var pageFuncs = template.FuncMap{
 		return t.Handling.Status
 	},
 	"attachmentURL": func(id, sha string) string { return "/api/v1/tips/" + id + "/attachments/" + sha },
-	"pageURL":       func(v url.Values, page int) string { return with(v, "page", strconv.Itoa(page)) },
+	// originalURL is the tip page's form that downloads an original naming the reporter.
+	"originalURL": func(id, sha string) string { return "/tips/" + id + "/attachments/" + sha },
+	"pageURL":     func(v url.Values, page int) string { return with(v, "page", strconv.Itoa(page)) },
 }
 
 type auditData struct {
@@ -680,12 +711,17 @@ type auditData struct {
 	ChainOK    bool
 	ChainErr   string
 	Prev, Next string
+	// Whole is true for a reader of every office; others are not told the log's size (its
+	// entry numbers, how many entries the chain holds, the line where it broke): they count the
+	// other offices' actions.
+	Whole bool
 }
 
 const auditPageSize = 100
 
 // auditPage lets admins browse the audit log, newest first, by user, action or target, with
-// the chain checked on every look.
+// the chain checked on every look. An admin of one office reads only the entries about their
+// office's tips and their office's users (audit.Entry.VisibleTo); of the city or all, every one.
 func (p *Pages) auditPage(w http.ResponseWriter, r *http.Request) {
 	if u, ok := account.FromContext(r.Context()); (ok && u.Role != account.RoleAdmin) || (!ok && !p.gate.Open()) {
 		p.fail(w, r, refusal(http.StatusForbidden, "只有管理员可以查看审计日志。"))
@@ -705,19 +741,30 @@ func (p *Pages) auditPage(w http.ResponseWriter, r *http.Request) {
 	// One pass reads the entries and checks the chain; a broken chain still shows the entries
 	// before the break, and says where it broke.
 	var match []audit.Entry
+	offices := officeCodes(userOffices(r))
+	d.Whole = offices == nil
 	d.Chained, err = audit.Scan(p.auditPath, func(e audit.Entry) {
-		if (d.ByUser == "" || e.User == d.ByUser) && (d.Action == "" || e.Action == d.Action) && (d.Target == "" || e.Target == d.Target) {
+		if e.VisibleTo(offices) && (d.ByUser == "" || e.User == d.ByUser) && (d.Action == "" || e.Action == d.Action) && (d.Target == "" || e.Target == d.Target) {
 			match = append(match, e)
 		}
 	})
 	switch {
 	case err == nil, errors.Is(err, os.ErrNotExist):
 		d.ChainOK = true
-	case errors.Is(err, audit.ErrBroken):
+	case errors.Is(err, audit.ErrBroken) && d.Whole:
 		d.ChainErr = err.Error()
+	case errors.Is(err, audit.ErrBroken):
+		d.ChainErr = "请全市管理员核查。"
 	default:
-		p.fail(w, r, refusal(http.StatusServiceUnavailable, "审计日志读不出来："+err.Error()))
+		p.api.log.Error("audit log not readable", "err", err)
+		p.fail(w, r, refusal(http.StatusServiceUnavailable, "审计日志读不出来"))
 		return
+	}
+	if !d.Whole {
+		d.Chained = 0
+		for i := range match {
+			match[i].Seq, match[i].Prev, match[i].Hash = 0, "", ""
+		}
 	}
 	slices.Reverse(match)
 	d.Total = len(match)
@@ -730,4 +777,16 @@ func (p *Pages) auditPage(w http.ResponseWriter, r *http.Request) {
 		d.Next = "/audit?" + withParam(v, "page", strconv.Itoa(page+1))
 	}
 	p.render(w, http.StatusOK, "audit.html", d)
+}
+
+// officeCodes is offices as strings; nil (every office) stays nil.
+func officeCodes(offices []tip.Office) []string {
+	if offices == nil {
+		return nil
+	}
+	out := make([]string, len(offices))
+	for i, o := range offices {
+		out[i] = string(o)
+	}
+	return out
 }
