@@ -177,6 +177,7 @@ func scopedQuery(r *http.Request) (Query, error) {
 		Status:      v.Get("status"),
 		Attachments: v.Get("attachments"),
 		Offices:     userOffices(r),
+		User:        account.NameOf(r),
 	}
 	var err error
 	if q.From, q.To, err = parsePeriod(v); err != nil {
@@ -212,27 +213,43 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// runSearch runs the request's search within the user's offices and audits it.
+// runSearch runs the request's search within the user's offices and audits it, refused or not.
 func (a *API) runSearch(r *http.Request) (*Result, Query, error) {
 	q, err := scopedQuery(r)
 	if err == nil {
 		err = q.normalize() // the caller pages with q's size
 	}
 	if err != nil {
-		return nil, q, refusal(http.StatusBadRequest, err.Error())
+		return nil, q, a.refuseSearch(r, q, err)
 	}
 	res, err := a.idx.Search(r.Context(), q)
-	if errors.Is(err, ErrBadQuery) {
-		return nil, q, refusal(http.StatusBadRequest, err.Error())
-	}
 	if err != nil {
-		a.log.Error("search failed", "err", err)
-		return nil, q, refusal(http.StatusInternalServerError, "search failed")
+		return nil, q, a.refuseSearch(r, q, err)
 	}
 	if err := a.audit(r, "search", "", map[string]any{"q": q.Text, "filters": r.URL.Query().Encode(), "results": res.Total}); err != nil {
 		return nil, q, errAuditDown
 	}
 	return res, q, nil
+}
+
+// refuseSearch audits a search that got no answer and says why: a probe for what the index
+// holds is as much an analyst's act as a search that answered.
+func (a *API) refuseSearch(r *http.Request, q Query, err error) error {
+	status, msg := http.StatusInternalServerError, "search failed"
+	switch {
+	case errors.Is(err, ErrBusy):
+		status, msg = http.StatusTooManyRequests, err.Error()
+	case errors.Is(err, ErrBadQuery):
+		status, msg = http.StatusBadRequest, err.Error()
+	case r.Context().Err() != nil: // the analyst went away
+		status, msg = http.StatusServiceUnavailable, "search cancelled"
+	default:
+		a.log.Error("search failed", "err", err)
+	}
+	if err := a.audit(r, "search_refused", "", map[string]any{"q": q.Text, "filters": r.URL.Query().Encode(), "status": status, "reason": msg}); err != nil {
+		return errAuditDown
+	}
+	return refusal(status, msg)
 }
 
 func (a *API) tip(w http.ResponseWriter, r *http.Request) {
@@ -382,20 +399,15 @@ const exportLimit = 10000
 func (a *API) export(w http.ResponseWriter, r *http.Request) {
 	q, err := scopedQuery(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeDeskError(w, a.refuseSearch(r, q, err))
 		return
 	}
 	q.Sort, q.Size, q.NoFacets = "date", MaxPageSize, true
 	var rows [][]string
 	for q.Page = 1; len(rows) < exportLimit; q.Page++ {
 		res, err := a.idx.Search(r.Context(), q)
-		if errors.Is(err, ErrBadQuery) {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
-		}
 		if err != nil {
-			a.log.Error("export failed", "err", err)
-			writeError(w, http.StatusInternalServerError, "export failed")
+			writeDeskError(w, a.refuseSearch(r, q, err))
 			return
 		}
 		ids := make([]string, len(res.Hits))

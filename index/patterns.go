@@ -32,7 +32,8 @@ const (
 	// \pL is hundreds): see regexpCost. Measured on this project's machine, the costliest
 	// expression within these bounds built in about 0.3 s (docs/security.md).
 	maxRegexpStates = 256
-	maxRegexpRanges = 100
+	maxClassRanges  = 64
+	maxRegexpRanges = 400
 	maxRegexpCost   = 3000
 	// maxPatternRunes: a longer pattern or fuzzy word is not a pattern but a paste.
 	maxPatternRunes = 64
@@ -261,19 +262,21 @@ func regexpCost(re string) error {
 	if err != nil {
 		return err
 	}
-	ranges := 0
+	ranges, widest := 0, 0
 	for _, in := range prog.Inst {
+		n := 0
 		switch in.Op {
 		case syntax.InstRune:
-			ranges += max(1, len(in.Rune)/2)
+			n = max(1, len(in.Rune)/2)
 		case syntax.InstRune1:
-			ranges++
+			n = 1
 		case syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
-			ranges += 4 // any character: a range for each length of its UTF-8 encoding
+			n = 4 // any character: a range for each length of its UTF-8 encoding
 		}
+		ranges, widest = ranges+n, max(widest, n)
 	}
-	if ranges > maxRegexpRanges {
-		return fmt.Errorf("it tests too many kinds of characters (%d ranges, at most %d); name fewer, such as [0-9] or [a-z]", ranges, maxRegexpRanges)
+	if widest > maxClassRanges || ranges > maxRegexpRanges {
+		return fmt.Errorf("it tests too many kinds of characters (%d ranges, at most %d, and %d in one class, at most %d); name fewer, such as [0-9] or [a-z]", ranges, maxRegexpRanges, widest, maxClassRanges)
 	}
 	states := dfaStates(prog, maxRegexpStates)
 	if states > maxRegexpStates || states*ranges > maxRegexpCost {
