@@ -171,7 +171,9 @@ func scopeQueries(rng *rand.Rand, n int) []string {
 		func() (string, string) { return "status", tip.Statuses()[rng.IntN(len(tip.Statuses()))] },
 		func() (string, string) { return "attachments", []string{"yes", "no"}[rng.IntN(2)] },
 		func() (string, string) { return "office", []string{"yufeng", "liunan", "city"}[rng.IntN(3)] },
-		func() (string, string) { return "from", []string{"2026-09-03", "2026-09-10", "2026-10-01"}[rng.IntN(3)] },
+		func() (string, string) {
+			return "from", []string{"2026-09-03", "2026-09-10", "2026-10-01"}[rng.IntN(3)]
+		},
 		func() (string, string) { return "to", []string{"2026-09-12", "2026-10-20", "2027-01-01"}[rng.IntN(3)] },
 		func() (string, string) { return "sort", []string{"relevance", "date"}[rng.IntN(2)] },
 		func() (string, string) { return "page", fmt.Sprint(1 + rng.IntN(3)) },
