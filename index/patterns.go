@@ -278,8 +278,9 @@ func regexpCost(re string) error {
 	if widest > maxClassRanges || ranges > maxRegexpRanges {
 		return fmt.Errorf("it tests too many kinds of characters (%d ranges, at most %d, and %d in one class, at most %d); name fewer, such as [0-9] or [a-z]", ranges, maxRegexpRanges, widest, maxClassRanges)
 	}
-	states := dfaStates(prog, maxRegexpStates)
-	if states > maxRegexpStates || states*ranges > maxRegexpCost {
+	// Counting stops where the expression is refused anyway, which bounds the counting too.
+	limit := min(maxRegexpStates, maxRegexpCost/max(ranges, 1))
+	if dfaStates(prog, limit) > limit {
 		return fmt.Errorf("too costly to search (repetitions such as .{0,20} on both sides of a letter); write it more precisely")
 	}
 	return nil
