@@ -13,6 +13,7 @@ import (
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
 	var req request
 	up, rej := s.readAPIBody(w, r, &req)
+	defer up.discard()
 	if rej == nil && req.Channel != "" {
 		rej = reject(http.StatusBadRequest, reasonField, "未知字段 channel。")
 	}
@@ -38,12 +39,13 @@ func (s *Server) takeAPI(w http.ResponseWriter, r *http.Request, rej *rejection,
 		rej = s.check(req)
 	}
 	if rej != nil {
-		s.apiRefuse(w, rej)
+		s.apiRefuse(w, rej, up)
 		return
 	}
 	id, receipt, err := s.takeFrom(r.Context(), req, up, source, ref)
 	if err != nil {
 		s.log.Error("tip not taken in", "source", source, "err", err)
+		up.discard()
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": unavailable, "code": "unavailable"})
 		return
 	}
@@ -68,8 +70,11 @@ func (s *Server) apiParts(w http.ResponseWriter, r *http.Request, up *upload, in
 	return rej
 }
 
-func (s *Server) apiRefuse(w http.ResponseWriter, rej *rejection) {
+// apiRefuse drops what the refused submission stored, counts the refusal and answers it.
+func (s *Server) apiRefuse(w http.ResponseWriter, rej *rejection, up *upload) {
+	up.discard()
 	s.countRefusal(rej)
+	setRetryAfter(w, rej)
 	writeJSON(w, rej.status, map[string]string{"error": rej.msg, "code": rej.reason})
 }
 
@@ -89,6 +94,7 @@ func (s *Server) OfficerIntake(officer func(*http.Request) string) http.HandlerF
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req request
 		up, rej := s.readAPIBody(w, r, &req)
+		defer up.discard()
 		source := tip.Source(req.Channel)
 		if rej == nil && source != tip.SourcePhone && source != tip.SourceInPerson {
 			rej = reject(http.StatusBadRequest, reasonField, "channel 应为 phone（电话）或 in_person（来访）。")

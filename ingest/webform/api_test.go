@@ -41,6 +41,7 @@ func (p *recordingPublisher) Write(_ context.Context, msgs ...bus.Message) error
 }
 
 type fixture struct {
+	dir     string // the archive's folder
 	srv     *httptest.Server
 	server  *Server
 	arc     *archive.Local
@@ -54,7 +55,8 @@ type fixture struct {
 // limits and protection before the server is built.
 func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	t.Helper()
-	arc, err := archive.OpenLocal(t.TempDir())
+	dir := t.TempDir()
+	arc, err := archive.OpenLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, server: s, arc: arc, pub: pub, metrics: m, keys: keys, logs: logs}
+	return &fixture{dir: dir, srv: srv, server: s, arc: arc, pub: pub, metrics: m, keys: keys, logs: logs}
 }
 
 type lockedBuffer struct {

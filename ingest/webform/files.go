@@ -145,7 +145,8 @@ func (s *Server) storeFile(ctx context.Context, b *archive.Batch, p io.Reader, f
 		return tip.Attachment{}, reject(http.StatusBadRequest, reasonAborted, "上传中断，请重新提交。")
 	case err != nil:
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		var over *overBudget
+		if errors.As(err, &tooLarge) || errors.As(err, &over) {
 			return tip.Attachment{}, s.readProblem(err)
 		}
 		if strings.Contains(err.Error(), "multipart") || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -170,9 +171,10 @@ func (s *Server) storeFile(ctx context.Context, b *archive.Batch, p io.Reader, f
 	return a, nil
 }
 
-// cleanCopy stores the archived image again without its metadata.
+// cleanCopy stores the image again without its metadata, read from the batch (where it waits
+// until the tip is committed).
 func (s *Server) cleanCopy(ctx context.Context, b *archive.Batch, sha, mediaType string) (tip.Attachment, error) {
-	rc, err := s.archive.Open(ctx, sha)
+	rc, err := b.Open(ctx, sha)
 	if err != nil {
 		return tip.Attachment{}, err
 	}

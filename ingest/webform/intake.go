@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tipline/tipline/ingest"
@@ -31,6 +32,7 @@ const (
 	reasonFileType  = "file_type"
 	reasonForgery   = "csrf"
 	reasonRate      = "rate_limited"
+	reasonBudget    = "upload_budget" // the client address has uploaded its bytes for the window
 	reasonAborted   = "aborted"
 	reasonNotFound  = "not_found" // an addition for a receipt that leads nowhere
 	// reasonUnavailable is our failure, not the citizen's: counted as an ingest failure.
@@ -40,7 +42,7 @@ const (
 // RejectReasons lists every reason a submission is refused, for metrics.
 func RejectReasons() []string {
 	return []string{reasonMediaType, reasonTooLarge, reasonEncoding, reasonJSON, reasonField, reasonNoText,
-		reasonFileType, reasonForgery, reasonRate, reasonAborted, reasonNotFound}
+		reasonFileType, reasonForgery, reasonRate, reasonBudget, reasonAborted, reasonNotFound}
 }
 
 // request holds the fields of a submission (DESIGN.md), from JSON or from the report page.
@@ -75,9 +77,10 @@ func (r *reporter) empty() bool {
 
 // rejection is a refusal the citizen sees, so its message is in Chinese and says what to fix.
 type rejection struct {
-	status int
-	reason string
-	msg    string
+	status     int
+	reason     string
+	msg        string
+	retryAfter time.Duration // said in Retry-After when set
 }
 
 func (r *rejection) Error() string { return r.msg }
@@ -91,7 +94,10 @@ func reject(status int, reason, format string, args ...any) *rejection {
 func decodeJSON(r io.Reader, limit int64, v any) *rejection {
 	body, err := io.ReadAll(io.LimitReader(r, limit+1))
 	var tooLarge *http.MaxBytesError
+	var over *overBudget
 	switch {
+	case errors.As(err, &over):
+		return over.rejection()
 	case errors.As(err, &tooLarge) || int64(len(body)) > limit:
 		return reject(http.StatusRequestEntityTooLarge, reasonTooLarge, "提交内容过大，上限为 %d KB。", limit>>10)
 	case err != nil:
@@ -131,6 +137,15 @@ func jsonProblem(err error) string {
 type upload struct {
 	batch *archive.Batch
 	files []tip.Attachment
+}
+
+// discard drops the files of a submission that is not taken in (refused, cut off, or not
+// stored): they leave the disk before the answer is written. After the tip was committed it
+// does nothing, so handlers also defer it.
+func (up *upload) discard() {
+	if up != nil && up.batch != nil {
+		up.batch.Discard()
+	}
 }
 
 // mediaType is the request's media type, or "" when it has none we take.
@@ -195,6 +210,10 @@ func (s *Server) eachPart(w http.ResponseWriter, r *http.Request, up *upload, cs
 
 func (s *Server) readProblem(err error) *rejection {
 	var tooLarge *http.MaxBytesError
+	var over *overBudget
+	if errors.As(err, &over) {
+		return over.rejection()
+	}
 	if errors.As(err, &tooLarge) {
 		return reject(http.StatusRequestEntityTooLarge, reasonTooLarge, "提交的内容合计超过 %d MB 的上限；请少传几个文件，其余的可以凭回执码补充。", s.limits.MaxUpload>>20)
 	}

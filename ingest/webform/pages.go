@@ -98,6 +98,7 @@ func (s *Server) reportSubmit(w http.ResponseWriter, r *http.Request) { s.formSu
 func (s *Server) formSubmit(w http.ResponseWriter, r *http.Request, officer string) {
 	values := map[string]string{}
 	up := &upload{batch: s.archive.Batch()}
+	defer up.discard()
 	rej := s.eachPart(w, r, up, true, func(name string, p *multipart.Part) *rejection {
 		if !pageFields[name] && (officer == "" || name != "channel") {
 			return reject(http.StatusBadRequest, reasonField, "表单中有未知的项 %q，请重新打开举报页面。", name)
@@ -119,7 +120,7 @@ func (s *Server) formSubmit(w http.ResponseWriter, r *http.Request, officer stri
 		rej = s.check(req)
 	}
 	if rej != nil {
-		s.refusePage(w, r, rej, func() {
+		s.refusePage(w, r, rej, up, func() {
 			page := s.newFormPage(w, r, values)
 			page.Officer = officer != ""
 			page.Error = rej.msg
@@ -133,6 +134,7 @@ func (s *Server) formSubmit(w http.ResponseWriter, r *http.Request, officer stri
 	id, receipt, err := s.takeFrom(r.Context(), req, up, source, ref)
 	if err != nil {
 		s.log.Error("tip not taken in", "source", source, "err", err)
+		up.discard()
 		page := s.newFormPage(w, r, values)
 		page.Officer = officer != ""
 		page.Error = unavailable
@@ -143,11 +145,14 @@ func (s *Server) formSubmit(w http.ResponseWriter, r *http.Request, officer stri
 	s.render(w, http.StatusCreated, "receipt.html", receiptPage{Receipt: receipt, Files: len(up.files), ID: id, Officer: officer != ""})
 }
 
-// refusePage counts a refusal, reads the rest of the body so the browser shows the answer
-// instead of a reset connection, and shows the page that says what to fix.
-func (s *Server) refusePage(w http.ResponseWriter, r *http.Request, rej *rejection, show func()) {
+// refusePage drops what the refused submission stored, counts the refusal, reads the rest of
+// the body so the browser shows the answer instead of a reset connection (within the upload
+// limit and the address's upload budget), and shows the page that says what to fix.
+func (s *Server) refusePage(w http.ResponseWriter, r *http.Request, rej *rejection, up *upload, show func()) {
+	up.discard()
 	s.countRefusal(rej)
 	_, _ = io.Copy(io.Discard, r.Body) // bounded by the upload limit
+	setRetryAfter(w, rej)
 	if rej == errForged {
 		s.render(w, rej.status, "message.html", messagePage{Title: "请重新打开页面", Message: rej.msg})
 		return
@@ -193,7 +198,7 @@ func (s *Server) statusLookup(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	page := statusPage{MaxFileMB: s.limits.MaxFile >> 20}
 	if err := r.ParseForm(); err != nil || !s.csrfValid(r, r.PostFormValue("csrf")) {
-		s.refusePage(w, r, errForged, nil)
+		s.refusePage(w, r, errForged, nil, nil)
 		return
 	}
 	page.CSRF = s.csrfToken(w, r)
@@ -224,6 +229,7 @@ func (s *Server) withStatus(page statusPage, receipt string, st *receiptStatus) 
 func (s *Server) additionSubmit(w http.ResponseWriter, r *http.Request) {
 	values := map[string]string{}
 	up := &upload{batch: s.archive.Batch()}
+	defer up.discard()
 	var st *receiptStatus
 	rej := s.eachPart(w, r, up, true, func(name string, p *multipart.Part) *rejection {
 		if name != "receipt" && name != "text" {
@@ -247,7 +253,7 @@ func (s *Server) additionSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	page := statusPage{CSRF: s.csrfToken(w, r), MaxFileMB: s.limits.MaxFile >> 20}
 	if rej != nil {
-		s.refusePage(w, r, rej, func() {
+		s.refusePage(w, r, rej, up, func() {
 			if st != nil {
 				page = s.withStatus(page, values["receipt"], st)
 			}

@@ -88,6 +88,13 @@ type Protection struct {
 	SubmitBurst  int           // default 30
 	ReceiptEvery time.Duration // default 6 s
 	ReceiptBurst int           // default 10
+	// UploadBytes is how many bytes of submissions (tips and additions, files included) one
+	// client address may send per UploadWindow: a bucket that starts full and refills
+	// steadily, counted as the body streams, so a refused upload stops where the budget ends.
+	// Default 512 MiB per hour: five submissions at the 100 MiB limit, or hundreds of photos,
+	// while one address can no longer fill the disk at line speed. Negative: no budget.
+	UploadBytes  int64
+	UploadWindow time.Duration // default 1 h
 	// TrustedProxies are reverse proxies whose X-Forwarded-For (and X-Forwarded-Proto) is believed.
 	TrustedProxies []netip.Prefix
 	// LogClientIP adds client addresses to log lines; off unless an operator turns it on.
@@ -109,6 +116,12 @@ func (p Protection) withDefaults() Protection {
 	}
 	if p.ReceiptBurst == 0 {
 		p.ReceiptBurst = 10
+	}
+	if p.UploadBytes == 0 {
+		p.UploadBytes = 512 << 20
+	}
+	if p.UploadWindow <= 0 {
+		p.UploadWindow = time.Hour
 	}
 	return p
 }
@@ -135,6 +148,7 @@ type Server struct {
 	log      *slog.Logger
 	submits  *throttle.PerKey
 	receipts *throttle.PerKey
+	budget   *uploadBudget // nil: none
 	pages    *template.Template
 }
 
@@ -156,6 +170,7 @@ func New(cfg Config) (*Server, error) {
 		limits: cfg.Limits.withDefaults(), protect: p, metrics: cfg.Metrics, log: cfg.Log,
 		submits:  throttle.New(1/p.SubmitEvery.Seconds(), p.SubmitBurst),
 		receipts: throttle.New(1/p.ReceiptEvery.Seconds(), p.ReceiptBurst),
+		budget:   newUploadBudget(p.UploadBytes, p.UploadWindow),
 		pages:    pages,
 	}, nil
 }
@@ -165,15 +180,15 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.reportPage)
-	mux.HandleFunc("POST /report", s.limited(s.submits, s.reportSubmit))
+	mux.HandleFunc("POST /report", s.limited(s.submits, s.budgeted(s.reportSubmit)))
 	mux.HandleFunc("GET /status", s.statusPage)
 	mux.HandleFunc("POST /status", s.limited(s.receipts, s.statusLookup))
-	mux.HandleFunc("POST /status/add", s.limited(s.submits, s.limited(s.receipts, s.additionSubmit)))
+	mux.HandleFunc("POST /status/add", s.limited(s.submits, s.limited(s.receipts, s.budgeted(s.additionSubmit))))
 	static, _ := fs.Sub(assets, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(filesOnly{static})))
-	mux.HandleFunc("POST /api/v1/tips", s.limited(s.submits, s.apiSubmit))
+	mux.HandleFunc("POST /api/v1/tips", s.limited(s.submits, s.budgeted(s.apiSubmit)))
 	mux.HandleFunc("GET /api/v1/tips/status", s.limited(s.receipts, s.apiStatus))
-	mux.HandleFunc("POST /api/v1/tips/additions", s.limited(s.submits, s.limited(s.receipts, s.apiAddition)))
+	mux.HandleFunc("POST /api/v1/tips/additions", s.limited(s.submits, s.limited(s.receipts, s.budgeted(s.apiAddition))))
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin): another site's page
 	// cannot post to this one, whatever the endpoint. Scripts and partner systems send neither
 	// header and pass.

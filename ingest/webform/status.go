@@ -98,12 +98,13 @@ type additionRequest struct {
 func (s *Server) apiAddition(w http.ResponseWriter, r *http.Request) {
 	var req additionRequest
 	up, rej := s.readAPIBody(w, r, &req)
+	defer up.discard()
 	var st *receiptStatus
 	if rej == nil {
 		st, rej = s.addition(r, req.Receipt, req.Text, up)
 	}
 	if rej != nil {
-		s.apiRefuse(w, rej)
+		s.apiRefuse(w, rej, up)
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
