@@ -279,7 +279,7 @@ func (b benchConfig) pipelineConfig(dir string, tr *tracker) pipelineConfig {
 		OpsAddr: "127.0.0.1:0", Topics: topics, Partitions: b.partitions, ReplicationFactor: 1, GroupPrefix: run,
 		ShutdownGrace: 30 * time.Second, onIndexed: tr.observe,
 		// Every submitter is 127.0.0.1 here: the per-address limits would measure themselves.
-		Public: publicConfig{SubmitEvery: time.Nanosecond, SubmitBurst: 1 << 30, ReceiptEvery: time.Nanosecond, ReceiptBurst: 1 << 30}}
+		Public: publicConfig{SubmitEvery: time.Nanosecond, SubmitBurst: 1 << 30, ReceiptEvery: time.Nanosecond, ReceiptBurst: 1 << 30, UploadMBHour: -1}}
 }
 
 type submitResult struct {

@@ -33,6 +33,7 @@ type publicConfig struct {
 	SubmitBurst    int
 	ReceiptEvery   time.Duration
 	ReceiptBurst   int
+	UploadMBHour   int64
 	MaxFileMB      int64
 	MaxUploadMB    int64
 	UploadTimeout  time.Duration
@@ -48,6 +49,7 @@ func (p *publicConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.SubmitBurst, "public-submit-burst", 30, "per client address: submissions allowed at once")
 	fs.DurationVar(&p.ReceiptEvery, "public-receipt-every", 6*time.Second, "per client address: one receipt look-up every this long after the burst")
 	fs.IntVar(&p.ReceiptBurst, "public-receipt-burst", 10, "per client address: receipt look-ups allowed at once")
+	fs.Int64Var(&p.UploadMBHour, "public-upload-mb-per-hour", 512, "per client address: MiB of submissions (files included) per hour, counted as they stream; over it, 429 (negative: no budget)")
 	fs.Int64Var(&p.MaxFileMB, "max-file-mb", 32, "largest file a citizen may upload, in MiB")
 	fs.Int64Var(&p.MaxUploadMB, "max-upload-mb", 100, "largest whole submission with its files, in MiB")
 	fs.DurationVar(&p.UploadTimeout, "upload-timeout", 30*time.Minute, "how long one public request, upload included, may take (phones on slow networks)")
@@ -84,7 +86,7 @@ func newPublicServer(cfg pipelineConfig, sub webform.Submitter, arc *archive.Loc
 		Submitter: sub, Archive: arc, Sealer: sealer, Metrics: m, Log: log,
 		Limits: webform.Limits{MaxFile: p.MaxFileMB << 20, MaxUpload: p.MaxUploadMB << 20},
 		Protection: webform.Protection{SubmitEvery: p.SubmitEvery, SubmitBurst: p.SubmitBurst,
-			ReceiptEvery: p.ReceiptEvery, ReceiptBurst: p.ReceiptBurst,
+			ReceiptEvery: p.ReceiptEvery, ReceiptBurst: p.ReceiptBurst, UploadBytes: p.UploadMBHour << 20,
 			TrustedProxies: proxies, LogClientIP: p.LogClientIP, CSRFKey: csrfKey},
 	})
 }
