@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -36,6 +37,10 @@ type Reader struct {
 	// Once reads every page once, with all of Tesseract.Langs, as a person would by hand (for
 	// measuring what reading in two steps is worth).
 	Once bool
+
+	// Seams for tests: how an image is decoded and how Tesseract reads a file (nil: for real).
+	decode func(io.Reader) (image.Image, string, error)
+	ocr    func(ctx context.Context, t Tesseract, path string) ([]Page, error)
 }
 
 // ReadPage is a page read, with how long it took.
@@ -45,53 +50,140 @@ type ReadPage struct {
 	Skew    float64 // degrees the page was turned before reading
 }
 
+// Allowance is the OCR work a tip may still cost, spent page by page as a Reader goes: pixels,
+// counted from each page's header (or a PDF page's size) before the page is decoded, rendered
+// or read; and turns at the OCR workers, taken one page at a time, so that the pages of one tip
+// queue up between other tips' pages instead of ahead of them.
+type Allowance struct {
+	Pixels int64 // left to read
+	// Turn waits for a turn at an OCR worker and returns the function that ends it; nil: none.
+	Turn func(ctx context.Context) (end func(), err error)
+}
+
+func (a *Allowance) take(px int64) bool {
+	if a == nil {
+		return true
+	}
+	if px > a.Pixels {
+		return false
+	}
+	a.Pixels -= px
+	return true
+}
+
+func (a *Allowance) turn(ctx context.Context) (func(), error) {
+	if a == nil || a.Turn == nil {
+		return func() {}, nil
+	}
+	return a.Turn(ctx)
+}
+
 // Read OCRs the scan at path: every page of a PDF or TIFF, in order. An unusable scan gives an
 // *Unusable error saying why.
 func (r *Reader) Read(ctx context.Context, path string) ([]ReadPage, error) {
-	kind, _, err := Inspect(ctx, path, r.Limits)
+	pages, _, err := r.ReadWithin(ctx, path, nil)
+	return pages, err
+}
+
+// ReadWithin is Read within an allowance (nil: none): pages are read in order while their
+// pixels fit in what is left of it; the first page that does not fit, and every page after
+// it, stay unread, and unread says how many there are. A multi-page TIFF, which Tesseract reads
+// whole, fits or stays unread whole.
+func (r *Reader) ReadWithin(ctx context.Context, path string, a *Allowance) (pages []ReadPage, unread int, err error) {
+	lim := r.Limits.withDefaults()
+	sc, err := inspect(ctx, path, lim)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	tmp, err := os.MkdirTemp("", "tipline-ocr-")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer os.RemoveAll(tmp)
-	switch kind {
-	case KindPDF:
-		files, err := renderPDF(ctx, path, tmp, r.Limits)
+	// inTurn runs one page's work in a turn at a worker.
+	inTurn := func(read func() ([]ReadPage, error)) ([]ReadPage, error) {
+		end, err := a.turn(ctx)
 		if err != nil {
 			return nil, err
 		}
+		defer end()
+		return read()
+	}
+	switch sc.kind {
+	case KindPDF:
+		sizes, err := pdfPagePixels(ctx, path, sc.pages, lim)
+		if err != nil {
+			return nil, 0, err
+		}
 		var out []ReadPage
-		for i, f := range files {
-			pages, err := r.readImage(ctx, f, tmp)
-			if err != nil {
-				return nil, err
+		for i, px := range sizes {
+			if px > lim.MaxPixels {
+				return nil, 0, unusable("PDF 第 %d 页尺寸过大（按 %d dpi 为 %d 百万像素，上限 %d 百万像素），疑似解压炸弹",
+					i+1, lim.DPI, px/1_000_000, lim.MaxPixels/1_000_000)
 			}
-			for _, p := range pages {
+			if !a.take(px) {
+				return out, len(sizes) - i, nil
+			}
+			read, err := inTurn(func() ([]ReadPage, error) {
+				f, err := renderPage(ctx, path, tmp, i+1, lim)
+				if err != nil {
+					return nil, err
+				}
+				defer os.Remove(f)
+				return r.readImage(ctx, f, tmp, lim)
+			})
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, p := range read {
 				p.Number = i + 1
 				out = append(out, p)
 			}
 		}
-		return out, nil
+		return out, 0, nil
 	case KindTIFF:
 		// Tesseract reads every page of a multi-page TIFF itself, in order.
-		return r.tesseract(ctx, path, 0)
+		if !a.take(sc.pixels * int64(sc.pages)) {
+			return nil, sc.pages, nil
+		}
+		pages, err = inTurn(func() ([]ReadPage, error) { return r.tesseract(ctx, path, 0) })
+		return pages, 0, err
 	}
-	return r.readImage(ctx, path, tmp)
+	if !a.take(sc.pixels) {
+		return nil, 1, nil
+	}
+	pages, err = inTurn(func() ([]ReadPage, error) { return r.readImage(ctx, path, tmp, lim) })
+	return pages, 0, err
 }
 
-// readImage straightens a skewed page, then reads it.
-func (r *Reader) readImage(ctx context.Context, path, tmp string) ([]ReadPage, error) {
-	if r.NoDeskew {
-		return r.tesseract(ctx, path, 0)
-	}
+// readImage straightens a skewed page, then reads it. Its size is checked from its header
+// first (a rendered PDF page too), so a decompression bomb is never decoded.
+func (r *Reader) readImage(ctx context.Context, path, tmp string, lim Limits) ([]ReadPage, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	img, _, err := image.Decode(f)
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		f.Close()
+		return nil, unusable("图片已损坏，无法读取（%v）", err)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
+		f.Close()
+		return nil, bomb(cfg.Width, cfg.Height, lim)
+	}
+	if r.NoDeskew {
+		f.Close()
+		return r.tesseract(ctx, path, 0)
+	}
+	decode := r.decode
+	if decode == nil {
+		decode = image.Decode
+	}
+	var img image.Image
+	if _, err = f.Seek(0, io.SeekStart); err == nil {
+		img, _, err = decode(f)
+	}
 	f.Close()
 	if err != nil {
 		return nil, unusable("图片已损坏，无法读取（%v）", err)
@@ -129,7 +221,7 @@ func (r *Reader) tesseract(ctx context.Context, path string, skew float64) ([]Re
 	if !r.Once {
 		first.Langs, _, _ = strings.Cut(all.Langs, "+")
 	}
-	pages, err := first.Read(ctx, path)
+	pages, err := r.run(ctx, first, path)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +230,7 @@ func (r *Reader) tesseract(ctx context.Context, path string, skew float64) ([]Re
 	}
 	if first.Langs != all.Langs &&
 		slices.ContainsFunc(pages, func(p Page) bool { return p.Confidence < secondOpinionBelow }) {
-		if again, err := all.Read(ctx, path); err == nil && len(again) == len(pages) {
+		if again, err := r.run(ctx, all, path); err == nil && len(again) == len(pages) {
 			for i := range pages {
 				if again[i].Confidence > pages[i].Confidence {
 					pages[i] = again[i]
@@ -152,4 +244,11 @@ func (r *Reader) tesseract(ctx context.Context, path string, skew float64) ([]Re
 		out[i] = ReadPage{Page: p, Seconds: per, Skew: skew}
 	}
 	return out, nil
+}
+
+func (r *Reader) run(ctx context.Context, t Tesseract, path string) ([]Page, error) {
+	if r.ocr != nil {
+		return r.ocr(ctx, t, path)
+	}
+	return t.Read(ctx, path)
 }

@@ -46,28 +46,38 @@ type Stage struct {
 	blobs   Blobs
 	reader  *Reader
 	workers int
+	turns   *turns // the workers' slots, taken one page at a time
 	metrics *metrics.OCR
 	log     *slog.Logger
 }
 
+// tipsPerWorker is how many tips the stage holds per OCR worker. Tips in hand cost a message
+// each until their pages get turns; holding many lets a short tip that arrives behind heavy
+// ones be read between their pages instead of after them.
+const tipsPerWorker = 16
+
 // NewStage wires the OCR stage; workers is how many Tesseract processes run at once (one per
 // CPU is the most a machine gains from).
 func NewStage(in Consumer, out Publisher, rawTopic string, blobs Blobs, reader *Reader, workers int, m *metrics.OCR, log *slog.Logger) *Stage {
-	return &Stage{in: in, out: out, topic: rawTopic, blobs: blobs, reader: reader, workers: max(workers, 1), metrics: m, log: log}
+	workers = max(workers, 1)
+	return &Stage{in: in, out: out, topic: rawTopic, blobs: blobs, reader: reader, workers: workers, turns: newTurns(workers),
+		metrics: m, log: log}
 }
 
 // Run reads until ctx is cancelled.
 func (s *Stage) Run(ctx context.Context) error {
 	s.log.Info("OCR stage started", "workers", s.workers)
-	// One message per worker at a time: a page takes seconds, so a worker that finishes takes the
-	// next scan at once rather than waiting for the slowest page of a batch.
-	return s.in.RunEach(ctx, s.workers, s.Handle)
+	// Many tips are in hand at once, each handled alone (a page takes seconds, so a tip never
+	// waits for the slowest page of a batch); their pages share the workers' turns round-robin.
+	// A tip's offset is committed only once it is published, and only past every tip before it.
+	return s.in.RunEach(ctx, s.workers*tipsPerWorker, s.Handle)
 }
 
-// Handle reads the pages of the tips handed over (RunEach hands over one at a time; workers
-// run side by side) and publishes them. A tip whose pages cannot be read is still published,
-// marked for manual transcription; nothing here is dead-lettered but bytes that are not a tip
-// event.
+// Handle reads the pages of the tips handed over (RunEach hands over one at a time; the tips in
+// hand run side by side, their pages taking turns at the workers) and publishes them. A tip
+// whose pages cannot be read is still published, marked for manual transcription; nothing
+// here is dead-lettered but bytes that are not a tip event. It fails only when ctx ends
+// before a tip is read: then nothing is published and the offset stays uncommitted.
 func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, error) {
 	var rejects []bus.Reject
 	tips := make([]*tip.Tip, len(msgs))
@@ -81,7 +91,9 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: err})
 			continue
 		}
-		s.read(ctx, t)
+		if err := s.read(ctx, t); err != nil {
+			return nil, err // stopping: nothing published, the tip is read again when redelivered
+		}
 		tips[i] = t
 	}
 	var out []bus.Message
@@ -101,17 +113,27 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	return rejects, nil
 }
 
-// read fills in the text of a tip from its scan (a letter) or its images (screenshots).
-func (s *Stage) read(ctx context.Context, t *tip.Tip) {
+// read fills in the text of a tip from its scan (a letter) or its images (screenshots), within
+// the tip's allowance of pixels; it fails only when ctx ends, so that a tip half read is never
+// published as read.
+func (s *Stage) read(ctx context.Context, t *tip.Tip) error {
 	if t.OCR != nil {
-		return // known unreadable at intake, or read already (a redelivery)
+		return nil // known unreadable at intake, or read already (a redelivery)
 	}
 	t.OCR = &tip.OCR{}
+	lim := s.reader.Limits.withDefaults()
 	if t.Source == tip.SourceLetter && t.Original != nil {
-		text, err := s.readFile(ctx, t, *t.Original, "original")
+		text, unread, err := s.readFile(ctx, t, *t.Original, "original", &Allowance{Pixels: lim.LetterPixels, Turn: s.turns.take})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		switch {
 		case err != nil:
 			s.manual(t, err)
+		case unread > 0:
+			t.OCR.Manual = true
+			t.OCR.Reason = fmt.Sprintf("扫描件超出文字识别额度（%d 百万像素），最后 %d 页未识别，需人工转录", lim.LetterPixels/1_000_000, unread)
+			s.log.Warn("OCR allowance spent", "id", t.ID, "unread_pages", unread)
 		case utf8.RuneCountInString(strings.TrimSpace(text)) < minChars:
 			s.metrics.Failures.WithLabelValues(metrics.OCREmpty).Inc()
 			t.OCR.Manual, t.OCR.Reason = true, "识别出的文字太少，需人工转录"
@@ -126,33 +148,53 @@ func (s *Stage) read(ctx context.Context, t *tip.Tip) {
 				t.Routing = tip.Routing{Reason: tip.RouteLetterAddress, Detail: detail}
 			}
 		}
-		return
+		return nil
 	}
+	// The images of one tip share one allowance: twenty huge screenshots cost what a few do.
+	allow := &Allowance{Pixels: lim.TipPixels, Turn: s.turns.take}
+	var unreadNames []string
 	for _, a := range t.Attachments {
 		if !strings.HasPrefix(a.MediaType, "image/") {
 			continue
 		}
-		text, err := s.readFile(ctx, t, a, a.Name)
+		text, unread, err := s.readFile(ctx, t, a, a.Name, allow)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
 			t.Warnings = append(t.Warnings, fmt.Sprintf("附件 %s 的文字未能识别：%v", a.Name, err))
+			continue
+		}
+		if unread > 0 {
+			unreadNames = append(unreadNames, a.Name)
 			continue
 		}
 		if strings.TrimSpace(text) != "" {
 			t.Text += fmt.Sprintf("\n\n—— 附件 %s 中的文字（OCR）——\n%s", a.Name, text)
 		}
 	}
+	if len(unreadNames) > 0 {
+		// Kept as attachments; the tip is marked so that an analyst looks at what was not read.
+		t.OCR.Manual = true
+		t.OCR.Reason = fmt.Sprintf("附件中的图片超出本条线索的文字识别额度（合计 %d 百万像素），%d 张未识别，需人工查看：%s",
+			lim.TipPixels/1_000_000, len(unreadNames), strings.Join(unreadNames, "、"))
+		t.Warnings = append(t.Warnings, t.OCR.Reason)
+		s.log.Warn("OCR allowance spent", "id", t.ID, "unread_images", len(unreadNames))
+	}
+	return nil
 }
 
-// readFile copies an archived file to a temporary file and reads it.
-func (s *Stage) readFile(ctx context.Context, t *tip.Tip, a tip.Attachment, label string) (string, error) {
+// readFile copies an archived file to a temporary file and reads it within allow; unread is
+// how many of its pages did not fit.
+func (s *Stage) readFile(ctx context.Context, t *tip.Tip, a tip.Attachment, label string, allow *Allowance) (text string, unread int, err error) {
 	rc, err := s.blobs.Open(ctx, a.SHA256)
 	if err != nil {
-		return "", fmt.Errorf("letter: %s: %w", a.SHA256, err)
+		return "", 0, fmt.Errorf("letter: %s: %w", a.SHA256, err)
 	}
 	defer rc.Close()
 	f, err := os.CreateTemp("", "tipline-scan-")
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer os.Remove(f.Name())
 	_, err = io.Copy(f, rc)
@@ -160,11 +202,11 @@ func (s *Stage) readFile(ctx context.Context, t *tip.Tip, a tip.Attachment, labe
 		err = cerr
 	}
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	pages, err := s.reader.Read(ctx, f.Name())
+	pages, unread, err := s.reader.ReadWithin(ctx, f.Name(), allow)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	var texts []string
 	for _, p := range pages {
@@ -174,8 +216,8 @@ func (s *Stage) readFile(ctx context.Context, t *tip.Tip, a tip.Attachment, labe
 			Chars: utf8.RuneCountInString(p.Text), Seconds: p.Seconds})
 		texts = append(texts, p.Text)
 	}
-	s.log.Info("scan read", "id", t.ID, "pages", len(pages), "file", label)
-	return strings.Join(texts, "\n\n"), nil
+	s.log.Info("scan read", "id", t.ID, "pages", len(pages), "unread", unread, "file", label)
+	return strings.Join(texts, "\n\n"), unread, nil
 }
 
 func (s *Stage) manual(t *tip.Tip, err error) {
