@@ -155,6 +155,7 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 	if batch == nil {
 		batch = s.archive.Batch()
 	}
+	defer batch.Discard() // a failed submission leaves none of its files (nothing after Commit)
 	orig, err := put(ctx, batch, sub.Original, sub.Source == tip.SourceLetter)
 	if err != nil {
 		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: original of %s: %w", ErrArchive, t.ID, err))
@@ -251,6 +252,7 @@ func (s *Submitter) Amend(ctx context.Context, id string, receivedAt time.Time, 
 	if batch == nil {
 		batch = s.archive.Batch()
 	}
+	defer batch.Discard()
 	if err := batch.PutRecord(key, event); err != nil {
 		return nil, s.fail(t.Source, "archive", fmt.Errorf("%w: manifest of %s: %w", ErrArchive, id, err))
 	}

@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,5 +76,58 @@ func TestSubmitRoutesAndStoresForOCR(t *testing.T) {
 				t.Errorf("%d of %d blobs readable by the OCR stage on its own, want %d", readable, len(all), c.readable)
 			}
 		})
+	}
+}
+
+// failingReader gives some bytes, then fails: a channel's file cut off while it is archived.
+type failingReader struct{ n int }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, errors.New("connection reset")
+	}
+	n := min(len(p), r.n)
+	for i := range n {
+		p[i] = 'x'
+	}
+	r.n -= n
+	return n, nil
+}
+
+// TestFailedSubmissionLeavesNoFiles: an e-mail or letter whose attachment fails while it is
+// archived (after the original and a large file were written) publishes nothing and leaves
+// nothing in the archive's folders, not even a temporary file.
+func TestFailedSubmissionLeavesNoFiles(t *testing.T) {
+	dir := t.TempDir()
+	arc, err := archive.OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arc.Close()
+	pub := &memPublisher{}
+	sub := NewSubmitter(arc, pub, "raw", metrics.New(prometheus.NewRegistry(), nil))
+	_, err = sub.Submit(context.Background(), Submission{Source: tip.SourceEmail, Text: "见附件",
+		Original: File{Name: "mail.eml", MediaType: "message/rfc822", Body: strings.NewReader(strings.Repeat("m", 1<<20))},
+		Attachments: []File{
+			{Name: "big.bin", MediaType: "application/octet-stream", Body: strings.NewReader(strings.Repeat("b", 1<<20))},
+			{Name: "cut.bin", MediaType: "application/octet-stream", Body: &failingReader{n: 1 << 19}},
+		}})
+	if !errors.Is(err, ErrArchive) {
+		t.Fatalf("submit: %v, want an archive failure", err)
+	}
+	if len(pub.msgs) != 0 {
+		t.Errorf("published %d messages", len(pub.msgs))
+	}
+	for _, sub := range []string{"tmp", "blobs"} {
+		var files []string
+		filepath.WalkDir(filepath.Join(dir, sub), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if len(files) > 0 {
+			t.Errorf("%s/ keeps %v", sub, files)
+		}
 	}
 }
