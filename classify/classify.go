@@ -39,6 +39,9 @@ type Classifier struct {
 	ratios    []ratio
 	scoring   []bool // by pattern id: a term, negative or elsewhere word
 	partCount int    // parts of all together groups
+	// everyMatch lists every piece of evidence, beyond the bounds a tip event carries: fitting
+	// reads them all.
+	everyMatch bool
 }
 
 type ratio struct {
@@ -332,7 +335,7 @@ func (c *Classifier) score(vw views, hits []hit, hint string) tip.Verdict {
 			case usePlace:
 				continue
 			}
-			if listed[h.pattern] < maxPerTerm && len(v.Matches) < maxMatches {
+			if c.everyMatch && first || listed[h.pattern] < maxPerTerm && len(v.Matches) < maxMatches {
 				listed[h.pattern]++
 				origSpan()
 				v.Matches = append(v.Matches, tip.Match{Term: u.term, Category: cat, Weight: w, Start: start, End: end})
@@ -363,28 +366,40 @@ func (c *Classifier) score(vw views, hits []hit, hint string) tip.Verdict {
 	}
 	v.Matches = mergeByStart(v.Matches[:terms], v.Matches[terms:])
 
+	c.decide(&v, func(cat tip.Category) float64 { return scores[cat] - penalty })
+	return v
+}
+
+// decide picks the category whose score is furthest above its own threshold, if any is at or
+// above it, and marks the verdict uncertain when that is a near thing.
+func (c *Classifier) decide(v *tip.Verdict, final func(tip.Category) float64) {
+	margin := func(cat tip.Category) float64 { return final(cat) - c.rules.ThresholdOf(cat) }
 	ranked := tip.Categories()
-	final := func(cat tip.Category) float64 { return scores[cat] - penalty }
 	// Ties go to the category listed first in the seed, so the verdict is deterministic.
 	slices.SortStableFunc(ranked, func(a, b tip.Category) int {
 		switch {
-		case final(a) > final(b):
+		case margin(a) > margin(b):
 			return -1
-		case final(a) < final(b):
+		case margin(a) < margin(b):
 			return 1
 		}
 		return 0
 	})
-	v.Score = max(final(ranked[0]), 0)
-	if v.Score >= c.rules.Threshold {
-		v.Category = ranked[0]
-		if final(ranked[1]) > 0 {
-			v.RunnerUp = ranked[1]
+	best, second := ranked[0], ranked[1]
+	v.Score = max(final(best), 0)
+	if margin(best) >= 0 {
+		v.Category = best
+		if final(second) > 0 {
+			v.RunnerUp = second
 		}
-	} else if final(ranked[0]) > 0 {
-		v.RunnerUp = ranked[0] // the best guess, too weak to stand
+	} else if final(best) > 0 {
+		v.RunnerUp = best // the best guess, too weak to stand
 	}
-	return v
+	if band := c.rules.Uncertain; band > 0 && final(best) > 0 {
+		near := margin(best) > -band && margin(best) < band
+		close := margin(best) >= 0 && final(second) > 0 && margin(best)-margin(second) < band
+		v.Uncertain = near || close
+	}
 }
 
 // nested marks the hits of scoring terms that lie inside a longer scoring term's hit. Hits come

@@ -20,12 +20,27 @@ var defaultRules []byte
 // only together, and negative terms; terms of other crimes ("elsewhere") lower every category.
 // A tip's best category wins when its score reaches Threshold.
 type Rules struct {
-	Version    string                   `yaml:"version"`
-	Threshold  float64                  `yaml:"threshold"`
+	Version   string  `yaml:"version"`
+	Threshold float64 `yaml:"threshold"`
+	// Thresholds are the categories' own thresholds, where fitting set them (rules fit); a
+	// category without one uses Threshold.
+	Thresholds map[tip.Category]float64 `yaml:"thresholds,omitempty"`
+	// Uncertain is the band around a threshold within which a verdict is marked uncertain for
+	// an analyst to review: a score that close to its threshold, or a runner-up that close to
+	// the winner. 0: no verdict is marked.
+	Uncertain  float64                  `yaml:"uncertain,omitempty"`
 	Window     int                      `yaml:"window"`      // default characters for together groups
 	HintWeight float64                  `yaml:"hint_weight"` // added for the category the citizen chose
 	Categories map[tip.Category]*Family `yaml:"categories"`
 	Elsewhere  []Term                   `yaml:"elsewhere"`
+}
+
+// ThresholdOf is category c's threshold.
+func (r *Rules) ThresholdOf(c tip.Category) float64 {
+	if t, ok := r.Thresholds[c]; ok {
+		return t
+	}
+	return r.Threshold
 }
 
 // Family is one category's evidence.
@@ -41,6 +56,9 @@ type Term struct {
 	Term   string  `yaml:"term"`
 	Weight float64 `yaml:"weight"`
 	Why    string  `yaml:"why"`
+	// Prior is the weight a person gave the term; Weight is then what fitting made of it
+	// (rules fit), and the next fit starts again from Prior. Without it, Weight is the prior.
+	Prior float64 `yaml:"prior,omitempty"`
 }
 
 // Together counts once when one term of every part occurs within Within characters.
@@ -50,6 +68,7 @@ type Together struct {
 	Within int        `yaml:"within"`
 	Weight float64    `yaml:"weight"`
 	Why    string     `yaml:"why"`
+	Prior  float64    `yaml:"prior,omitempty"`
 }
 
 // Ratio counts once when a sum after a Borrow word is followed, within Within characters, by a
@@ -62,6 +81,7 @@ type Ratio struct {
 	Min    float64  `yaml:"min"`
 	Weight float64  `yaml:"weight"`
 	Why    string   `yaml:"why"`
+	Prior  float64  `yaml:"prior,omitempty"`
 }
 
 // DefaultRules returns the embedded rules.
@@ -102,8 +122,13 @@ func (r *Rules) Check() error {
 	if r.Threshold <= 0 {
 		add("threshold must be positive")
 	}
-	if r.Window < 0 || r.HintWeight < 0 {
-		add("window and hint_weight must not be negative")
+	if r.Window < 0 || r.HintWeight < 0 || r.Uncertain < 0 {
+		add("window, hint_weight and uncertain must not be negative")
+	}
+	for c, t := range r.Thresholds {
+		if !c.Valid() || c == tip.Unclassified || t <= 0 {
+			add("thresholds: %q needs a known category and a positive threshold", c)
+		}
 	}
 	checkTerm := func(where string, t Term, seen map[string]string) {
 		n := f.normalizeTerm(t.Term)

@@ -139,28 +139,8 @@ func appendUnique(list []string, v string) []string {
 
 // evaluate prints the report for a labelled file.
 func evaluate(path string, c *classify.Classifier, showErrors bool, out io.Writer) error {
-	f, err := os.Open(path)
+	examples, err := readExamplesFile(path, classify.ReadExamples)
 	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var examples []classify.Example
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var ex classify.Example
-		if err := json.Unmarshal(sc.Bytes(), &ex); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, n, err)
-		}
-		if !ex.Label.Valid() {
-			return fmt.Errorf("%s:%d: unknown label %q", path, n, ex.Label)
-		}
-		examples = append(examples, ex)
-	}
-	if err := sc.Err(); err != nil {
 		return err
 	}
 	rep := c.Evaluate(examples)
@@ -175,4 +155,18 @@ func evaluate(path string, c *classify.Classifier, showErrors bool, out io.Write
 		}
 	}
 	return nil
+}
+
+// readExamplesFile reads a file of examples with read, naming the file in an error.
+func readExamplesFile(path string, read func(io.Reader) ([]classify.Example, error)) ([]classify.Example, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	examples, err := read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return examples, nil
 }
