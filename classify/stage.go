@@ -100,6 +100,9 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	}
 	for _, t := range tips {
 		s.metrics.Classified.WithLabelValues(string(t.Office), string(t.Verdict.Category)).Inc()
+		if t.Verdict.Uncertain {
+			s.metrics.Uncertain.WithLabelValues(string(t.Verdict.Category)).Inc()
+		}
 	}
 	s.metrics.StageMessages.WithLabelValues(metrics.StageClassify).Add(float64(len(msgs)))
 	s.metrics.StageSeconds.WithLabelValues(metrics.StageClassify).Observe(time.Since(start).Seconds())

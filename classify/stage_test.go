@@ -83,3 +83,30 @@ func TestStageHandle(t *testing.T) {
 		t.Errorf("counted a tip that was not published")
 	}
 }
+
+// TestStageCountsUncertainVerdicts: a verdict just under its threshold is marked uncertain with
+// its best guess as runner-up, and counted in tipline_classify_uncertain_total.
+func TestStageCountsUncertainVerdicts(t *testing.T) {
+	const text = "有人雇水军控评"
+	r := DefaultRules()
+	r.Uncertain = 1
+	score := New(r, DefaultGazetteer()).Classify(Input{Text: text}).Score
+	r.Thresholds = map[tip.Category]float64{tip.TrollArmy: score + 0.5}
+	pub := &memPublisher{}
+	m := metrics.New(prometheus.NewRegistry(), nil)
+	st := NewStage(nil, pub, "tips.classified", New(r, DefaultGazetteer()), m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	now := time.Now()
+	if _, err := st.Handle(context.Background(), []bus.Message{rawMessage(t, &tip.Tip{ID: tip.NewIDs().New(now), ReceivedAt: now, Source: tip.SourceWeb, Text: text})}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := tip.Unmarshal(pub.msgs[0].Value)
+	if v := got.Verdict; v.Category != tip.Unclassified || !v.Uncertain || v.RunnerUp != tip.TrollArmy {
+		t.Errorf("verdict %+v, want unclassified, uncertain, runner-up troll_army", v)
+	}
+	if n := testutil.ToFloat64(m.Uncertain.WithLabelValues("unclassified")); n != 1 {
+		t.Errorf("uncertain{unclassified} = %v", n)
+	}
+	if n := testutil.ToFloat64(m.Uncertain.WithLabelValues("troll_army")); n != 0 {
+		t.Errorf("uncertain{troll_army} = %v", n)
+	}
+}

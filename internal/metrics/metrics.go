@@ -33,6 +33,7 @@ type Metrics struct {
 	IngestRejected    *prometheus.CounterVec   // source, reason: submissions refused before archiving
 	IngestFailed      *prometheus.CounterVec   // source, step: archive or publish failed
 	Classified        *prometheus.CounterVec   // office, category
+	Uncertain         *prometheus.CounterVec   // category
 	Indexed           *prometheus.CounterVec   // office
 	DeadLettered      *prometheus.CounterVec   // stage, reason
 	StageSeconds      *prometheus.HistogramVec // stage: seconds per batch
@@ -95,6 +96,10 @@ func New(reg prometheus.Registerer, rejectReasons []string) *Metrics {
 			Name: "tipline_tips_classified_total",
 			Help: "Tips classified and routed, by receiving office and category.",
 		}, []string{"office", "category"}),
+		Uncertain: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipline_classify_uncertain_total",
+			Help: "Tips whose verdict was a near thing (close to its threshold or to the runner-up) and waits for an analyst's review, by the category given (unclassified included).",
+		}, []string{"category"}),
 		Indexed: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "tipline_tips_indexed_total",
 			Help: "Tips made searchable for the first time, by receiving office.",
@@ -168,6 +173,9 @@ func New(reg prometheus.Registerer, rejectReasons []string) *Metrics {
 			m.Classified.WithLabelValues(string(o), string(c))
 		}
 		m.Indexed.WithLabelValues(string(o))
+	}
+	for _, c := range tip.AllCategories() {
+		m.Uncertain.WithLabelValues(string(c))
 	}
 	for _, st := range Stages() {
 		m.StageSeconds.WithLabelValues(st)
