@@ -47,6 +47,7 @@ var nextStatuses = map[string][]string{
 func (a *API) registerDesk(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/tips/{id}/status", a.setStatus)
 	mux.HandleFunc("POST /api/v1/tips/{id}/correction", a.correct)
+	mux.HandleFunc("POST /api/v1/tips/{id}/review", a.review)
 	mux.HandleFunc("POST /api/v1/tips/{id}/identity", a.openIdentity)
 	mux.HandleFunc("GET /api/v1/tips/{id}/attachments/{sha}", a.attachment)
 }
@@ -329,6 +330,7 @@ func (a *API) applyCorrection(r *http.Request, t *tip.Tip, category, office, rea
 		feedback["from_category"], feedback["to_category"] = t.Verdict.Category, category
 		record(r, t, "category", string(t.Verdict.Category), category, reason)
 		t.Verdict.Category = tip.Category(category)
+		t.Handling.Reviewed = true // an analyst decided: it leaves the review queue
 		a.Desk.Corrected("category")
 	}
 	if office != "" && string(t.Office) != office {
@@ -342,6 +344,53 @@ func (a *API) applyCorrection(r *http.Request, t *tip.Tip, category, office, rea
 		return err
 	}
 	line, _ := json.Marshal(feedback)
+	if err := a.Desk.Feedback(line); err != nil {
+		a.log.Error("feedback not written", "err", err)
+	}
+	return nil
+}
+
+// review answers POST /api/v1/tips/{id}/review {"category"}: the review queue's one step.
+func (a *API) review(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Category string `json:"category"`
+	}
+	if !readBody(w, r, &body) {
+		return
+	}
+	t, ok := a.deskTip(w, r)
+	if !ok {
+		return
+	}
+	if err := a.reviewTip(r, t, body.Category); err != nil {
+		writeDeskError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// reviewTip confirms t's category (category is the one it has) or corrects it to category, in
+// one step: the tip leaves the review queue, and the feedback file learns the answer, which
+// the next "tipline rules fit --feedback" fits on.
+func (a *API) reviewTip(r *http.Request, t *tip.Tip, category string) error {
+	switch {
+	case t.Verdict == nil:
+		return refusal(http.StatusBadRequest, "this tip has no verdict to review")
+	case !tip.Category(category).Valid():
+		return refusal(http.StatusBadRequest, "unknown category "+category)
+	case category != string(t.Verdict.Category):
+		return a.applyCorrection(r, t, category, "", "复核：改为"+tip.Category(category).Name())
+	}
+	if err := a.auditTip(r, "review", t, map[string]any{"category": category}); err != nil {
+		return errAuditDown
+	}
+	record(r, t, "review", category, category, "复核：确认")
+	t.Handling.Reviewed = true
+	if err := a.persist(r, t); err != nil {
+		return err
+	}
+	line, _ := json.Marshal(map[string]any{"id": t.ID, "text": t.Text, "user": account.NameOf(r), "at": time.Now().UTC(),
+		"rules_version": t.Verdict.RulesVersion, "score": t.Verdict.Score, "confirmed": category})
 	if err := a.Desk.Feedback(line); err != nil {
 		a.log.Error("feedback not written", "err", err)
 	}

@@ -46,9 +46,13 @@ const (
 	fieldEvent   = "event" // the tip event without its text, stored only, for the detail view
 )
 
-// FlagManualTranscription marks a tip whose scan could not be read: an analyst types it in from
-// the attached scan.
-const FlagManualTranscription = "manual_transcription"
+// Flags mark what a tip waits for. FlagManualTranscription: its scan could not be read, and an
+// analyst types it in from the attached scan. FlagReview: its verdict was a near thing
+// (Verdict.Uncertain) and no analyst has confirmed or corrected it yet (the review queue).
+const (
+	FlagManualTranscription = "manual_transcription"
+	FlagReview              = "review"
+)
 
 // Index is the Bleve index of tips, keyed by tip id.
 type Index struct {
@@ -206,8 +210,15 @@ func document(t *tip.Tip, event []byte) map[string]any {
 		}
 		d[fieldTerms] = unique(terms)
 	}
+	var flags []string
 	if t.OCR != nil && t.OCR.Manual {
-		d[fieldFlags] = []string{FlagManualTranscription}
+		flags = append(flags, FlagManualTranscription)
+	}
+	if t.Verdict != nil && t.Verdict.Uncertain && (t.Handling == nil || !t.Handling.Reviewed) {
+		flags = append(flags, FlagReview)
+	}
+	if flags != nil {
+		d[fieldFlags] = flags
 	}
 	d[fieldAttached] = "no"
 	if len(t.Attachments) > 0 {
@@ -268,7 +279,7 @@ var facetCodes, facetNames = func() (map[[2]string]string, map[string][2]string)
 	add(fieldSource, "s", sources)
 	add(fieldStatus, "t", tip.Statuses())
 	add(fieldAttached, "a", []string{"no", "yes"})
-	add(fieldFlags, "f", []string{FlagManualTranscription})
+	add(fieldFlags, "f", []string{FlagManualTranscription, FlagReview})
 	return codes, names
 }()
 

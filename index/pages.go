@@ -65,6 +65,8 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.Handle("GET /tips/{id}", h(p.tipPage))
 	mux.Handle("POST /tips/{id}/status", h(p.statusAction))
 	mux.Handle("POST /tips/{id}/correction", h(p.correctionAction))
+	mux.Handle("GET /review", h(p.reviewPage))
+	mux.Handle("POST /tips/{id}/review", h(p.reviewAction))
 	mux.Handle("POST /tips/{id}/identity", h(p.identityAction))
 	mux.Handle("POST /tips/{id}/attachments/{sha}", h(p.originalAction))
 	mux.Handle("GET /entities", h(p.entityPage))
@@ -292,6 +294,12 @@ var searchFacets = []struct {
 	{fieldSource, "source", "来源渠道", sourceName},
 	{fieldStatus, "status", "处理状态", statusName},
 	{fieldAttached, "attachments", "附件", func(v string) string { return map[string]string{"yes": "有附件", "no": "无附件"}[v] }},
+	{fieldFlags, "flag", "待办", flagName},
+}
+
+// flagName is what a tip waits for, in words.
+func flagName(f string) string {
+	return map[string]string{FlagManualTranscription: "待人工录入", FlagReview: "待复核"}[f]
 }
 
 func (p *Pages) searchPage(w http.ResponseWriter, r *http.Request) {
@@ -668,6 +676,7 @@ var pageFuncs = template.FuncMap{
 	},
 	"source": func(s any) string { return sourceName(fmt.Sprint(s)) },
 	"status": statusName,
+	"flag":   flagName,
 	"kind":   entityKindName,
 	"route":  func(r tip.RoutingReason) string { return cmp.Or(routeNames[r], string(r)) },
 	"when":   func(t time.Time) string { return t.In(tip.China).Format("2006-01-02 15:04") },

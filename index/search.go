@@ -30,7 +30,7 @@ type Query struct {
 	Category tip.Category
 	Office   tip.Office
 	Source   tip.Source
-	Flag     string    // only tips with this flag (FlagManualTranscription)
+	Flag     string    // only tips with this flag (FlagManualTranscription, FlagReview)
 	From, To time.Time // received_at range, inclusive; zero means open
 	Sort     string    // "relevance" (default when Text is set) or "date" (newest first)
 	Page     int       // from 1
@@ -508,8 +508,15 @@ func pageHits(ctx context.Context, idx bleve.Index, snap *scorch.IndexSnapshot, 
 		hit.Category, _ = d.Fields[fieldCategory].(string)
 		hit.Office, _ = d.Fields[fieldOffice].(string)
 		hit.Source, _ = d.Fields[fieldSource].(string)
-		if f, ok := d.Fields[fieldFlags].(string); ok { // one value comes back as a string
+		switch f := d.Fields[fieldFlags].(type) { // one value comes back as a string
+		case string:
 			hit.Flags = []string{f}
+		case []any:
+			for _, v := range f {
+				if s, ok := v.(string); ok {
+					hit.Flags = append(hit.Flags, s)
+				}
+			}
 		}
 		if frags := d.Fragments[fieldText]; len(frags) > 0 {
 			hit.Snippet = frags[0] // the html highlighter escapes the text around its <mark>s
@@ -553,7 +560,7 @@ func (q *Query) normalize() error {
 		return fmt.Errorf("%w: unknown office %q", ErrBadQuery, q.Office)
 	case q.Source != "" && !q.Source.Valid():
 		return fmt.Errorf("%w: unknown source %q", ErrBadQuery, q.Source)
-	case q.Flag != "" && q.Flag != FlagManualTranscription:
+	case q.Flag != "" && q.Flag != FlagManualTranscription && q.Flag != FlagReview:
 		return fmt.Errorf("%w: unknown flag %q", ErrBadQuery, q.Flag)
 	case q.Sort != "" && q.Sort != "relevance" && q.Sort != "date":
 		return fmt.Errorf("%w: sort must be relevance or date", ErrBadQuery)

@@ -57,6 +57,9 @@ type Tip struct {
 type Handling struct {
 	Status  string   `json:"status"`
 	History []Change `json:"history,omitempty"`
+	// Reviewed: an analyst confirmed or corrected the category, so an uncertain verdict no
+	// longer waits in the review queue.
+	Reviewed bool `json:"reviewed,omitempty"`
 }
 
 // Change is one thing an analyst did to a tip.

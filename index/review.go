@@ -1,0 +1,84 @@
+package index
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/tipline/tipline/internal/tip"
+)
+
+// The review queue (待复核): tips whose verdict was a near thing (close to its threshold, or a
+// runner-up close to the winner) wait for an analyst of their office to confirm the category or
+// correct it, in one click each. The answer leaves the queue and goes to the feedback file,
+// which the next fit of the rules learns from.
+
+type reviewItem struct {
+	ID         string
+	Office     tip.Office
+	ReceivedAt time.Time
+	Text       string
+	Category   tip.Category
+	RunnerUp   tip.Category
+	Score      float64
+}
+
+type reviewData struct {
+	frame
+	Items []reviewItem
+	Total uint64
+	Next  string
+}
+
+// reviewPage lists the user's offices' tips waiting for review, newest first.
+func (p *Pages) reviewPage(w http.ResponseWriter, r *http.Request) {
+	q := r.Clone(r.Context())
+	v := url.Values{"flag": {FlagReview}, "sort": {"date"}, "size": {"30"}}
+	if page := r.URL.Query().Get("page"); page != "" {
+		v.Set("page", page)
+	}
+	q.URL.RawQuery = v.Encode()
+	res, sq, err := p.api.runSearch(q)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	tips, err := p.api.idx.GetMany(r.Context(), ids)
+	if err != nil {
+		p.fail(w, r, refusal(http.StatusInternalServerError, "线索读取失败"))
+		return
+	}
+	d := reviewData{frame: p.frame(w, r, "待复核"), Total: res.Total}
+	if r.URL.Query().Get("done") != "" {
+		d.Notice = "已复核，这条线索已移出待复核。"
+	}
+	for _, t := range tips {
+		if t.Verdict == nil {
+			continue
+		}
+		d.Items = append(d.Items, reviewItem{ID: t.ID, Office: t.Office, ReceivedAt: t.ReceivedAt, Text: truncate(t.Text, 240),
+			Category: t.Verdict.Category, RunnerUp: t.Verdict.RunnerUp, Score: t.Verdict.Score})
+	}
+	if uint64(sq.Page*sq.Size) < res.Total {
+		d.Next = "/review?" + url.Values{"page": {strconv.Itoa(sq.Page + 1)}}.Encode()
+	}
+	p.render(w, http.StatusOK, "review.html", d)
+}
+
+// reviewAction is the queue's one click: confirm (the category the tip has) or correct (another).
+func (p *Pages) reviewAction(w http.ResponseWriter, r *http.Request) {
+	t, ok := p.formTip(w, r, nil)
+	if !ok {
+		return
+	}
+	if err := p.api.reviewTip(r, t, r.PostFormValue("category")); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/review?done=1", http.StatusSeeOther)
+}
