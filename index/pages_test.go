@@ -34,6 +34,8 @@ type deskFixture struct {
 	city      *tip.Tip
 	password  string
 	keys      string // the offices' key pairs; liunan's tip has an identity sealed with them
+	x         *Index
+	feedback  *memRecords // the feedback file's lines, by number
 }
 
 const hostilePhrase = `<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">点我</a>`
@@ -94,8 +96,11 @@ func newDeskFixture(t *testing.T, trusted ...netip.Prefix) *deskFixture {
 	t.Cleanup(func() { auditLog.Close() })
 	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	api.Audit = auditLog
+	f.x, f.feedback = x, &memRecords{m: map[string][]byte{}}
 	api.Desk = &Desk{Keep: func(context.Context, []*tip.Tip) error { return nil }, PutRecord: records.Put, GetRecord: records.Get,
-		Feedback: func([]byte) error { return nil }, Corrected: func(string) {}}
+		Feedback: func(line []byte) error {
+			return f.feedback.Put(context.Background(), fmt.Sprint(len(f.feedback.m)), line)
+		}, Corrected: func(string) {}}
 	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), trusted)
 	gate.Public = PublicPath
 	pages, err := NewPages(api, gate, f.auditPath, nil)
