@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"os"
@@ -19,15 +18,9 @@ func readExamples(t testing.TB, path string) []Example {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []Example
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for sc.Scan() {
-		var ex Example
-		if err := json.Unmarshal(sc.Bytes(), &ex); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, ex)
+	out, err := ReadExamples(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return out
 }
