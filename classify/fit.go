@@ -35,6 +35,9 @@ type FitConfig struct {
 	// MinWeight is the least a weight may become (default 0.1): a term stays in the rules,
 	// however little the examples make of it, until a person takes it out.
 	MinWeight float64
+	// NoneWeight is how much an example of none of the six counts beside one of a crime
+	// (default 1): above 1, a tip tagged wrongly costs more than one missed.
+	NoneWeight float64
 }
 
 func (c FitConfig) withDefaults() FitConfig {
@@ -47,13 +50,16 @@ func (c FitConfig) withDefaults() FitConfig {
 	if c.MinWeight == 0 {
 		c.MinWeight = 0.1
 	}
+	if c.NoneWeight == 0 {
+		c.NoneWeight = 1
+	}
 	return c
 }
 
 // Validate reports a configuration that cannot fit.
 func (c FitConfig) Validate() error {
-	if c.Lambda < 0 || c.Steps < 0 || c.MinWeight < 0 {
-		return fmt.Errorf("classify: fit: lambda, steps and min weight must not be negative")
+	if c.Lambda < 0 || c.Steps < 0 || c.MinWeight < 0 || c.NoneWeight < 0 {
+		return fmt.Errorf("classify: fit: lambda, steps, min weight and none weight must not be negative")
 	}
 	return nil
 }
@@ -207,12 +213,16 @@ func Fit(r *Rules, g *Gazetteer, examples []Example, cfg FitConfig) (*Fitted, er
 				}
 			}
 			p := softmax(z)
+			scale := 1.0
+			if ex.Label == tip.Unclassified {
+				scale = cfg.NoneWeight
+			}
 			for ci, cat := range cats {
 				y := 0.0
 				if ex.Label == cat {
 					y = 1
 				}
-				d := (p[ci] - y) / n // ∂loss/∂z
+				d := scale * (p[ci] - y) / n // ∂loss/∂z
 				for _, f := range x[i] {
 					gw[f] += d * fs.sign(f, cat)
 				}
@@ -362,24 +372,26 @@ func (a *adam) step(params, grads []float64, set func(i int, v float64)) {
 	}
 }
 
+// foldOf puts an example in one of k folds by its page (or, without one, its id and text).
+func foldOf(ex Example, k int) int {
+	key := ex.URL
+	if key == "" {
+		key = ex.ID + ex.Text
+	}
+	h := sha256.Sum256([]byte(key))
+	return int(h[0]) % k
+}
+
 // CrossValidate fits on all but one of k folds and classifies that fold, for each fold, and
 // reports the pooled result: how a fit does on tips it was not fitted on. Examples from one
 // page (URL) or with one id stay in one fold.
 func CrossValidate(r *Rules, g *Gazetteer, examples []Example, cfg FitConfig, k int) (*Report, error) {
-	fold := func(ex Example) int {
-		key := ex.URL
-		if key == "" {
-			key = ex.ID + ex.Text
-		}
-		h := sha256.Sum256([]byte(key))
-		return int(h[0]) % k
-	}
 	var all []Example
 	var predicted []tip.Verdict
 	for i := range k {
 		var train, test []Example
 		for _, ex := range examples {
-			if fold(ex) == i {
+			if foldOf(ex, k) == i {
 				test = append(test, ex)
 			} else {
 				train = append(train, ex)
