@@ -100,8 +100,12 @@ func TestMatchSpansPointIntoTheOriginalText(t *testing.T) {
 }
 
 func TestCategoryHintOnlyTipsTheBalance(t *testing.T) {
-	c := newTestClassifier(t)
-	text := "有个自媒体一直在搞我" // 自媒体 (3) alone is below the threshold (4)
+	// A threshold just above what the text scores alone, and below it with the hint.
+	const text = "有个自媒体一直在搞我"
+	r := DefaultRules()
+	alone := New(r, DefaultGazetteer()).Classify(Input{Text: text}).Score
+	r.Thresholds = map[tip.Category]float64{tip.OpinionExtortion: alone + r.HintWeight/2}
+	c := New(r, DefaultGazetteer())
 	without := c.Classify(Input{Text: text})
 	with := c.Classify(Input{Text: text, CategoryHint: string(tip.OpinionExtortion)})
 	if without.Category != tip.Unclassified || with.Category != tip.OpinionExtortion {

@@ -27,7 +27,7 @@ import (
 
 // FitConfig tunes the fit. Zero values take the defaults.
 type FitConfig struct {
-	// Lambda is the pull of each weight towards its prior (default 0.1; per example, so
+	// Lambda is the pull of each weight towards its prior (default 0.01; per example, so
 	// it weighs as much for a small set as for a large one).
 	Lambda float64
 	// Steps of gradient descent (default 2000).
@@ -36,13 +36,13 @@ type FitConfig struct {
 	// however little the examples make of it, until a person takes it out.
 	MinWeight float64
 	// NoneWeight is how much an example of none of the six counts beside one of a crime
-	// (default 1): above 1, a tip tagged wrongly costs more than one missed.
+	// (default 1.5): above 1, a tip tagged wrongly costs more than one missed.
 	NoneWeight float64
 }
 
 func (c FitConfig) withDefaults() FitConfig {
 	if c.Lambda == 0 {
-		c.Lambda = 0.1
+		c.Lambda = 0.01
 	}
 	if c.Steps == 0 {
 		c.Steps = 2000
@@ -51,7 +51,7 @@ func (c FitConfig) withDefaults() FitConfig {
 		c.MinWeight = 0.1
 	}
 	if c.NoneWeight == 0 {
-		c.NoneWeight = 1
+		c.NoneWeight = 1.5
 	}
 	return c
 }

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -100,5 +101,35 @@ func TestReadFeedback(t *testing.T) {
 	}
 	if len(got) != 2 || got[0].Label != tip.TrollArmy || got[1].Label != tip.Sextortion || got[0].Kind != "feedback" {
 		t.Errorf("examples: %+v", got)
+	}
+}
+// TestFittedRulesAreReproducible: the committed rules file is what "tipline rules fit" makes
+// of it and the committed development data (the command in the README).
+func TestFittedRulesAreReproducible(t *testing.T) {
+	src, err := os.ReadFile("rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ParseRules(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var examples []Example
+	// The development data, relative to this package: never the held-out part.
+	fitData := []string{"testdata/dev.jsonl", "testdata/real/dev.jsonl"}
+	for _, path := range fitData {
+		examples = append(examples, readExamples(t, path)...)
+	}
+	f, err := Fit(r, DefaultGazetteer(), examples, FitConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.File(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out, src) {
+		t.Errorf("rules.yaml is not what rules fit makes of it: run\n  tipline rules fit --data classify/%s --out classify/rules.yaml classify/rules.yaml",
+			strings.Join(fitData, " --data classify/"))
 	}
 }

@@ -59,7 +59,7 @@ func fitCommand() *ffcli.Command {
 	fs.Var(&data, "data", "labelled JSON-lines file to fit on (several times for several files)")
 	fs.Var(&feedback, "feedback", "the desk's feedback.jsonl: analysts' corrections and confirmations are fitted on too")
 	out := fs.String("out", "", "where to write the fitted rules (default: standard output)")
-	lambda := fs.Float64("lambda", 0, "pull of each weight towards its prior (default 0.1)")
+	lambda := fs.Float64("lambda", 0, "pull of each weight towards its prior (default 0.01)")
 	cv := fs.Int("cv", 0, "instead of writing rules, report a K-fold cross-validation of the fit (pages kept in one fold)")
 	return &ffcli.Command{
 		Name:       "fit",
