@@ -103,6 +103,7 @@ func TestReadFeedback(t *testing.T) {
 		t.Errorf("examples: %+v", got)
 	}
 }
+
 // TestFittedRulesAreReproducible: the committed rules file is what "tipline rules fit" makes
 // of it and the committed development data (the command in the README).
 func TestFittedRulesAreReproducible(t *testing.T) {

@@ -12,22 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/bus/bustest"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/tip"
 )
-
-type memPublisher struct {
-	msgs []bus.Message
-	err  error
-}
-
-func (p *memPublisher) Write(_ context.Context, msgs ...bus.Message) error {
-	if p.err != nil {
-		return p.err
-	}
-	p.msgs = append(p.msgs, msgs...)
-	return nil
-}
 
 func rawMessage(t *testing.T, tp *tip.Tip) bus.Message {
 	t.Helper()
@@ -47,7 +35,7 @@ func TestStageHandle(t *testing.T) {
 	newer := `{"v":99,"id":"` + ids.New(now) + `","received_at":"2026-01-01T00:00:00Z","source":"web","text":"x"}`
 	msgs := []bus.Message{rawMessage(t, chosen), {Value: []byte("garbage")}, {Value: []byte(newer)}, rawMessage(t, unrouted)}
 
-	pub := &memPublisher{}
+	pub := &bustest.Publisher{}
 	m := metrics.New(prometheus.NewRegistry(), nil)
 	st := NewStage(nil, pub, "tips.classified", New(DefaultRules(), DefaultGazetteer()), m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rejects, err := st.Handle(context.Background(), msgs)
@@ -58,13 +46,14 @@ func TestStageHandle(t *testing.T) {
 		rejects[1].Index != 2 || rejects[1].Reason != bus.ReasonInvalid {
 		t.Errorf("rejects %+v", rejects)
 	}
-	if len(pub.msgs) != 2 {
-		t.Fatalf("published %d", len(pub.msgs))
+	msgsOut := pub.Messages()
+	if len(msgsOut) != 2 {
+		t.Fatalf("published %d", len(msgsOut))
 	}
-	a, _ := tip.Unmarshal(pub.msgs[0].Value)
-	b, _ := tip.Unmarshal(pub.msgs[1].Value)
+	a, _ := tip.Unmarshal(msgsOut[0].Value)
+	b, _ := tip.Unmarshal(msgsOut[1].Value)
 	if a.Verdict.Category != tip.TrollArmy || a.Office != tip.Rongan || a.Routing.Reason != tip.RouteForm ||
-		string(pub.msgs[0].Key) != a.ID || pub.msgs[0].Topic != "tips.classified" {
+		string(msgsOut[0].Key) != a.ID || msgsOut[0].Topic != "tips.classified" {
 		t.Errorf("first: %+v", a)
 	}
 	if b.Verdict.Category != tip.Unclassified || b.Office != tip.City || b.Routing.Reason != tip.RouteDefault {
@@ -75,7 +64,7 @@ func TestStageHandle(t *testing.T) {
 	}
 
 	// When the bus is down the batch fails as a whole (to be retried) and nothing is counted.
-	pub.err = bus.ErrUnavailable
+	pub.Fail(bus.ErrUnavailable)
 	if _, err := st.Handle(context.Background(), msgs[:1]); !errors.Is(err, bus.ErrUnavailable) {
 		t.Errorf("error %v, want it to wrap ErrUnavailable", err)
 	}
@@ -92,14 +81,14 @@ func TestStageCountsUncertainVerdicts(t *testing.T) {
 	r.Uncertain = 1
 	score := New(r, DefaultGazetteer()).Classify(Input{Text: text}).Score
 	r.Thresholds = map[tip.Category]float64{tip.TrollArmy: score + 0.5}
-	pub := &memPublisher{}
+	pub := &bustest.Publisher{}
 	m := metrics.New(prometheus.NewRegistry(), nil)
 	st := NewStage(nil, pub, "tips.classified", New(r, DefaultGazetteer()), m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Now()
 	if _, err := st.Handle(context.Background(), []bus.Message{rawMessage(t, &tip.Tip{ID: tip.NewIDs().New(now), ReceivedAt: now, Source: tip.SourceWeb, Text: text})}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := tip.Unmarshal(pub.msgs[0].Value)
+	got := pub.Tips(t)[0]
 	if v := got.Verdict; v.Category != tip.Unclassified || !v.Uncertain || v.RunnerUp != tip.TrollArmy {
 		t.Errorf("verdict %+v, want unclassified, uncertain, runner-up troll_army", v)
 	}

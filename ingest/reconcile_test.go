@@ -5,29 +5,16 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tipline/tipline/internal/archive"
-	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/bus/bustest"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/tip"
 )
-
-type memPublisher struct {
-	mu   sync.Mutex
-	msgs []bus.Message
-}
-
-func (p *memPublisher) Write(_ context.Context, msgs ...bus.Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.msgs = append(p.msgs, msgs...)
-	return nil
-}
 
 type setIndex map[string]bool
 
@@ -45,7 +32,7 @@ func TestReconcilePublishesArchivedTipsMissingFromTheIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := metrics.New(prometheus.NewRegistry(), nil)
-	pub := &memPublisher{}
+	pub := &bustest.Publisher{}
 	sub := NewSubmitter(arc, pub, "tips.raw", m)
 	var ids []string
 	for i := range 1200 { // more than one chunk
@@ -60,16 +47,16 @@ func TestReconcilePublishesArchivedTipsMissingFromTheIndex(t *testing.T) {
 	for _, id := range ids[:1000] {
 		indexed[id] = true
 	}
-	pub.msgs = nil
+	pub.Reset()
 	rec := NewReconciler(arc, indexed, pub, sub, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	n, err := rec.Reconcile(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 200 || len(pub.msgs) != 200 {
-		t.Fatalf("published %d (%d messages), want the 200 missing", n, len(pub.msgs))
+	if n != 200 || pub.Len() != 200 {
+		t.Fatalf("published %d (%d messages), want the 200 missing", n, pub.Len())
 	}
-	for i, msg := range pub.msgs {
+	for i, msg := range pub.Messages() {
 		ev, err := tip.Unmarshal(msg.Value)
 		if err != nil || ev.ID != string(msg.Key) || indexed[ev.ID] || msg.Topic != "tips.raw" {
 			t.Fatalf("message %d: %v %+v", i, err, ev)

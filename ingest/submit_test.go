@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/bus/bustest"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/tip"
 )
@@ -28,7 +29,7 @@ func TestSubmitRoutesAndStoresForOCR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &memPublisher{}
+	pub := &bustest.Publisher{}
 	sub := NewSubmitter(arc, pub, "raw", metrics.New(prometheus.NewRegistry(), nil)).WithOCR("ocr")
 	file := func(name, mt string) File {
 		return File{Name: name, MediaType: mt, Body: strings.NewReader(name + " bytes")}
@@ -49,13 +50,13 @@ func TestSubmitRoutesAndStoresForOCR(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			pub.msgs = nil
+			pub.Reset()
 			got, err := sub.Submit(context.Background(), c.sub)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(pub.msgs) != 1 || pub.msgs[0].Topic != c.topic {
-				t.Fatalf("published %+v, want one message on %s", pub.msgs, c.topic)
+			if msgs := pub.Messages(); len(msgs) != 1 || msgs[0].Topic != c.topic {
+				t.Fatalf("published %+v, want one message on %s", msgs, c.topic)
 			}
 			all := append([]tip.Attachment{*got.Original}, got.Attachments...)
 			if len(all) != c.archived {
@@ -104,7 +105,7 @@ func TestFailedSubmissionLeavesNoFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer arc.Close()
-	pub := &memPublisher{}
+	pub := &bustest.Publisher{}
 	sub := NewSubmitter(arc, pub, "raw", metrics.New(prometheus.NewRegistry(), nil))
 	_, err = sub.Submit(context.Background(), Submission{Source: tip.SourceEmail, Text: "见附件",
 		Original: File{Name: "mail.eml", MediaType: "message/rfc822", Body: strings.NewReader(strings.Repeat("m", 1<<20))},
@@ -115,8 +116,8 @@ func TestFailedSubmissionLeavesNoFiles(t *testing.T) {
 	if !errors.Is(err, ErrArchive) {
 		t.Fatalf("submit: %v, want an archive failure", err)
 	}
-	if len(pub.msgs) != 0 {
-		t.Errorf("published %d messages", len(pub.msgs))
+	if pub.Len() != 0 {
+		t.Errorf("published %d messages", pub.Len())
 	}
 	for _, sub := range []string{"tmp", "blobs"} {
 		var files []string

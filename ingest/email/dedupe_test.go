@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,28 +17,10 @@ import (
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/archive"
-	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/bus/bustest"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/tip"
 )
-
-type countingPublisher struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (p *countingPublisher) Write(_ context.Context, msgs ...bus.Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n += len(msgs)
-	return nil
-}
-
-func (p *countingPublisher) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.n
-}
 
 // importer is the e-mail import endpoint of one tipline behind the sign-in gate, with an
 // account in each of two offices and one of the city, and the mailboxes' intake beside it.
@@ -47,7 +28,7 @@ type importer struct {
 	t      *testing.T
 	srv    *httptest.Server
 	intake *Intake
-	pub    *countingPublisher
+	pub    *bustest.Publisher
 	tokens map[string]string
 }
 
@@ -59,7 +40,7 @@ func newImporter(t *testing.T) *importer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { arc.Close() })
-	pub := &countingPublisher{}
+	pub := &bustest.Publisher{}
 	in := &Intake{Submitter: ingest.NewSubmitter(arc, pub, "tips.raw", metrics.New(prometheus.NewRegistry(), nil)), Records: arc}
 	users, err := account.Open(filepath.Join(dir, "users.json"))
 	if err != nil {
@@ -145,14 +126,14 @@ func TestEmailImportDoesNotTellAnotherOfficesCopy(t *testing.T) {
 			if mine.Again || mine.ID == "" {
 				t.Errorf("yufeng learns of another office's copy: %+v", mine)
 			}
-			if n := im.pub.count(); n != 2 {
+			if n := im.pub.Len(); n != 2 {
 				t.Errorf("%d tips published; want one per office", n)
 			}
 			// Within one office the message is still one tip, by its bytes or its Message-ID.
 			for _, again := range [][]byte{raw, resent} {
 				status, dup := im.take("yufeng.mail", "yufeng", again)
-				if status != http.StatusOK || !dup.Again || im.pub.count() != 2 {
-					t.Errorf("yufeng's own second import: %d %+v, %d tips", status, dup, im.pub.count())
+				if status != http.StatusOK || !dup.Again || im.pub.Len() != 2 {
+					t.Errorf("yufeng's own second import: %d %+v, %d tips", status, dup, im.pub.Len())
 				}
 			}
 		})

@@ -7,7 +7,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/internal/archive"
-	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/bus/bustest"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/tip"
 )
@@ -145,33 +144,9 @@ func (quietLogger) Printf(string, ...any) {}
 // publisher that keeps what it was given.
 type pipeline struct {
 	arc     *archive.Local
-	pub     *memPublisher
+	pub     *bustest.Publisher
 	sub     *ingest.Submitter
 	metrics *metrics.Email
-}
-
-type memPublisher struct {
-	mu   sync.Mutex
-	tips []*tip.Tip
-}
-
-func (p *memPublisher) Write(_ context.Context, msgs ...bus.Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, m := range msgs {
-		t, err := tip.Unmarshal(m.Value)
-		if err != nil {
-			return err
-		}
-		p.tips = append(p.tips, t)
-	}
-	return nil
-}
-
-func (p *memPublisher) all() []*tip.Tip {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.tips)
 }
 
 func newPipeline(t *testing.T, dir string) *pipeline {
@@ -181,7 +156,7 @@ func newPipeline(t *testing.T, dir string) *pipeline {
 	}
 	t.Cleanup(func() { arc.Close() })
 	reg := prometheus.NewRegistry()
-	pub := &memPublisher{}
+	pub := &bustest.Publisher{}
 	return &pipeline{arc: arc, pub: pub, sub: ingest.NewSubmitter(arc, pub, "tips.raw", metrics.New(reg, nil)),
 		metrics: metrics.NewEmail(reg, []string{"test"})}
 }
@@ -210,7 +185,7 @@ func (p *pipeline) runWith(t *testing.T, cfg Config, s server) (stop func()) {
 func (p *pipeline) waitTips(t *testing.T, n int) []*tip.Tip {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		tips := p.pub.all()
+		tips := p.pub.Tips(t)
 		if len(tips) >= n {
 			return tips
 		}
@@ -257,7 +232,7 @@ func testTLS(t *testing.T, s server) {
 	s.deliver(t, marked(4100))
 	time.Sleep(1500 * time.Millisecond)
 	stop()
-	if n := len(p.pub.all()); n != 2 {
+	if n := len(p.pub.Tips(t)); n != 2 {
 		t.Errorf("%d tips through an untrusted TLS connection", n-2)
 	}
 	if testutil.ToFloat64(p.metrics.Errors.WithLabelValues("test", "session")) <= errsBefore {
@@ -356,7 +331,7 @@ func testNewMail(t *testing.T, s server) {
 	stop := p.run(t, s, "")
 	defer stop()
 	time.Sleep(300 * time.Millisecond) // idling by now
-	before := len(p.pub.all())
+	before := len(p.pub.Tips(t))
 	s.deliver(t, marked(1))
 	start := time.Now()
 	tips := p.waitTips(t, before+1)
@@ -368,7 +343,7 @@ func testNewMail(t *testing.T, s server) {
 
 func testServerRestart(t *testing.T, s server) {
 	p := newPipeline(t, t.TempDir())
-	base := len(p.pub.all())
+	base := len(p.pub.Tips(t))
 	var msgs [][]byte
 	for i := range 60 {
 		msgs = append(msgs, marked(1000+i))
@@ -410,7 +385,7 @@ func testUIDValidity(t *testing.T, s server) {
 		}
 	}
 	stop()
-	if n := len(p.pub.all()); n != total {
+	if n := len(p.pub.Tips(t)); n != total {
 		t.Errorf("%d tips after the rescan, want %d (no duplicates)", n, total)
 	}
 	if got := testutil.ToFloat64(p.metrics.Duplicates.WithLabelValues("test")); got < float64(total) {

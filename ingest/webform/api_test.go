@@ -19,33 +19,18 @@ import (
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/bus/bustest"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/seal"
 	"github.com/tipline/tipline/internal/tip"
 )
-
-type recordingPublisher struct {
-	mu   sync.Mutex
-	msgs []bus.Message
-	err  error
-}
-
-func (p *recordingPublisher) Write(_ context.Context, msgs ...bus.Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.err != nil {
-		return p.err
-	}
-	p.msgs = append(p.msgs, msgs...)
-	return nil
-}
 
 type fixture struct {
 	dir     string // the archive's folder
 	srv     *httptest.Server
 	server  *Server
 	arc     *archive.Local
-	pub     *recordingPublisher
+	pub     *bustest.Publisher
 	metrics *metrics.Metrics
 	keys    string
 	logs    *bytes.Buffer
@@ -69,7 +54,7 @@ func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &recordingPublisher{}
+	pub := &bustest.Publisher{}
 	m := metrics.New(prometheus.NewRegistry(), RejectReasons())
 	logs := &bytes.Buffer{}
 	cfg := Config{Submitter: ingest.NewSubmitter(arc, pub, "tips.raw", m), Archive: arc, Sealer: sealer,
@@ -123,10 +108,10 @@ func TestSubmitArchivesPublishesAndGivesAReceipt(t *testing.T) {
 	if !tip.ValidID(id) || len(receipt) != 24 || strings.Count(receipt, "-") != 4 {
 		t.Fatalf("id %q receipt %q", id, receipt)
 	}
-	if len(f.pub.msgs) != 1 || string(f.pub.msgs[0].Key) != id {
-		t.Fatalf("published %d messages", len(f.pub.msgs))
+	if f.pub.Len() != 1 || string(f.pub.Messages()[0].Key) != id {
+		t.Fatalf("published %d messages", f.pub.Len())
 	}
-	ev, err := tip.Unmarshal(f.pub.msgs[0].Value)
+	ev, err := tip.Unmarshal(f.pub.Messages()[0].Value)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +120,7 @@ func TestSubmitArchivesPublishesAndGivesAReceipt(t *testing.T) {
 	}
 	// The reporter's identity never travels on the bus.
 	for _, secret := range []string{"张三", "13800138000"} {
-		if bytes.Contains(f.pub.msgs[0].Value, []byte(secret)) {
+		if bytes.Contains(f.pub.Messages()[0].Value, []byte(secret)) {
 			t.Errorf("published event contains reporter data %q", secret)
 		}
 	}
@@ -233,8 +218,8 @@ func TestBadSubmissionsAreRefusedAndNothingIsKept(t *testing.T) {
 			if status != tt.status || out["code"] != tt.code || !strings.Contains(msg, tt.says) {
 				t.Errorf("got %d %v, want %d %s saying %q", status, out, tt.status, tt.code, tt.says)
 			}
-			if len(f.pub.msgs) != 0 {
-				t.Errorf("published %d messages for a refused submission", len(f.pub.msgs))
+			if f.pub.Len() != 0 {
+				t.Errorf("published %d messages for a refused submission", f.pub.Len())
 			}
 			if n, _, _ := f.arc.Stats(); n != 0 {
 				t.Errorf("archived %d objects for a refused submission", n)
@@ -251,7 +236,7 @@ func TestBadSubmissionsAreRefusedAndNothingIsKept(t *testing.T) {
 
 func TestBusFailureIsA503AndCounted(t *testing.T) {
 	f := newFixture(t)
-	f.pub.err = bus.ErrUnavailable
+	f.pub.Fail(bus.ErrUnavailable)
 	status, out := f.post(t, "application/json", []byte(`{"text":"有人雇水军"}`))
 	if status != http.StatusServiceUnavailable || !strings.Contains(out["error"].(string), "110") {
 		t.Errorf("got %d %v", status, out)
@@ -297,15 +282,15 @@ func FuzzSubmit(f *testing.F) {
 	f.Add([]byte("{\"text\":\"\xff\"}"))
 	fx := newFixture(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		before := len(fx.pub.msgs)
+		before := fx.pub.Len()
 		status, out := fx.post(t, "application/json", body)
 		switch {
 		case status == http.StatusCreated:
-			if out["id"] == nil || out["receipt"] == nil || len(fx.pub.msgs) != before+1 {
+			if out["id"] == nil || out["receipt"] == nil || fx.pub.Len() != before+1 {
 				t.Fatalf("201 without id/receipt/publish: %v", out)
 			}
 		case status >= 400 && status < 500:
-			if msg, _ := out["error"].(string); msg == "" || len(fx.pub.msgs) != before {
+			if msg, _ := out["error"].(string); msg == "" || fx.pub.Len() != before {
 				t.Fatalf("%d: %v", status, out)
 			}
 		default:

@@ -118,7 +118,7 @@ func TestMultipartAPIStoresFilesAndACleanCopyOfImages(t *testing.T) {
 	if status != http.StatusCreated {
 		t.Fatalf("%d %v", status, out)
 	}
-	ev, err := tip.Unmarshal(f.pub.msgs[0].Value)
+	ev, err := tip.Unmarshal(f.pub.Messages()[0].Value)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +150,8 @@ func TestMultipartAPIStoresFilesAndACleanCopyOfImages(t *testing.T) {
 		t.Error("a recording got an image copy")
 	}
 	// An image attached means the OCR stage reads it first.
-	if f.pub.msgs[0].Topic != "tips.raw" || !ingest.NeedsOCR(ev) {
-		t.Errorf("published to %s, needs OCR %v", f.pub.msgs[0].Topic, ingest.NeedsOCR(ev))
+	if f.pub.Messages()[0].Topic != "tips.raw" || !ingest.NeedsOCR(ev) {
+		t.Errorf("published to %s, needs OCR %v", f.pub.Messages()[0].Topic, ingest.NeedsOCR(ev))
 	}
 }
 
@@ -199,8 +199,8 @@ func TestBadUploadsAreRefusedAndNothingIsPublished(t *testing.T) {
 
 func (f *fixture) assertNothingTaken(t *testing.T) {
 	t.Helper()
-	if len(f.pub.msgs) != 0 {
-		t.Errorf("published %d messages", len(f.pub.msgs))
+	if f.pub.Len() != 0 {
+		t.Errorf("published %d messages", f.pub.Len())
 	}
 	if records, _ := f.arc.ListRecords(context.Background(), "", "", 10); len(records) != 0 {
 		t.Errorf("wrote records %v", records)
@@ -326,7 +326,7 @@ func TestReportPage(t *testing.T) {
 	if m == nil {
 		t.Fatal("no receipt on the page")
 	}
-	ev, _ := tip.Unmarshal(f.pub.msgs[0].Value)
+	ev, _ := tip.Unmarshal(f.pub.Messages()[0].Value)
 	if ev.Office != tip.Yufeng || !strings.Contains(ev.Text, xss) || !strings.Contains(ev.Text, "【聊天记录】") ||
 		len(ev.Details.Phones) != 2 || ev.Details.Phones[1] != "0772-1234567" || len(ev.Attachments) != 1 || !ev.Reporter.Anonymous {
 		t.Errorf("event %+v", ev)
@@ -348,10 +348,10 @@ func TestReportPage(t *testing.T) {
 	if status != 200 || !strings.Contains(page, "已并入") {
 		t.Fatalf("addition: %d %s", status, page)
 	}
-	if len(f.pub.msgs) != 2 {
-		t.Fatalf("%d messages published", len(f.pub.msgs))
+	if f.pub.Len() != 2 {
+		t.Fatalf("%d messages published", f.pub.Len())
 	}
-	amended, _ := tip.Unmarshal(f.pub.msgs[1].Value)
+	amended, _ := tip.Unmarshal(f.pub.Messages()[1].Value)
 	if amended.ID != ev.ID || !strings.Contains(amended.Text, "13700001111") || len(amended.Attachments) != 2 || len(amended.Additions) != 1 {
 		t.Errorf("amended tip %+v", amended)
 	}
@@ -475,12 +475,12 @@ func TestAPIAddition(t *testing.T) {
 	if status != 404 || !strings.Contains(st["error"].(string), "没有找到") {
 		t.Fatalf("unknown receipt: %d %v", status, st)
 	}
-	if len(f.pub.msgs) != 2 {
-		t.Fatalf("%d messages", len(f.pub.msgs))
+	if f.pub.Len() != 2 {
+		t.Fatalf("%d messages", f.pub.Len())
 	}
-	ev, _ := tip.Unmarshal(f.pub.msgs[1].Value)
+	ev, _ := tip.Unmarshal(f.pub.Messages()[1].Value)
 	manifest, _ := f.arc.GetRecord(context.Background(), ingest.ManifestKey(ev.ID, ev.ReceivedAt))
-	if !bytes.Equal(manifest, f.pub.msgs[1].Value) || !strings.Contains(ev.Text, "举报人补充") || len(ev.Attachments) != 1 {
+	if !bytes.Equal(manifest, f.pub.Messages()[1].Value) || !strings.Contains(ev.Text, "举报人补充") || len(ev.Attachments) != 1 {
 		t.Errorf("manifest not updated or tip not amended: %s", ev.Text)
 	}
 }
@@ -547,17 +547,15 @@ func TestOfficerIntakePage(t *testing.T) {
 			}
 		})
 	}
-	f.pub.mu.Lock()
-	defer f.pub.mu.Unlock()
-	if len(f.pub.msgs) != 1 {
-		t.Fatalf("%d tips published", len(f.pub.msgs))
+	if f.pub.Len() != 1 {
+		t.Fatalf("%d tips published", f.pub.Len())
 	}
-	tp, err := tip.Unmarshal(f.pub.msgs[0].Value)
+	tp, err := tip.Unmarshal(f.pub.Messages()[0].Value)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tp.Source != tip.SourceInPerson || tp.SourceRef != "officer:wei.liunan" || tp.Office != tip.Liunan ||
-		!tp.Reporter.HasIdentity || tp.Reporter.Sealed == "" || strings.Contains(string(f.pub.msgs[0].Value), "韦秀兰") {
+		!tp.Reporter.HasIdentity || tp.Reporter.Sealed == "" || strings.Contains(string(f.pub.Messages()[0].Value), "韦秀兰") {
 		t.Errorf("intake tip %+v", tp)
 	}
 }

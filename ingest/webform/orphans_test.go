@@ -251,7 +251,7 @@ func TestRefusedSubmissionKeepsABlobAnAcceptedTipShares(t *testing.T) {
 		t.Fatalf("%d %v", status, out)
 	}
 	f.assertDiskHolds(t, before, blobs)
-	ev, err := tip.Unmarshal(f.pub.msgs[0].Value)
+	ev, err := tip.Unmarshal(f.pub.Messages()[0].Value)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,12 +276,10 @@ func TestRefusedSubmissionKeepsABlobAnAcceptedTipShares(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	f.pub.mu.Lock()
-	defer f.pub.mu.Unlock()
-	if len(f.pub.msgs) != 21 {
-		t.Fatalf("%d tips", len(f.pub.msgs))
+	if f.pub.Len() != 21 {
+		t.Fatalf("%d tips", f.pub.Len())
 	}
-	for _, m := range f.pub.msgs {
+	for _, m := range f.pub.Messages() {
 		ev, _ := tip.Unmarshal(m.Value)
 		for _, sha := range []string{ev.Attachments[0].SHA256, ev.Attachments[0].Clean.SHA256} {
 			rc, err := f.arc.Open(context.Background(), sha)
