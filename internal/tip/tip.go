@@ -144,14 +144,14 @@ type OCRPage struct {
 
 // Verdict is the classifier's decision, with enough detail that an analyst sees why.
 type Verdict struct {
-	Category     Category `json:"category"`
-	Score        float64  `json:"score"`
-	RunnerUp     Category `json:"runner_up,omitempty"`
+	Category Category `json:"category"`
+	Score    float64  `json:"score"`
+	RunnerUp Category `json:"runner_up,omitempty"`
 	// Uncertain marks a verdict close to its threshold, or with a runner-up close to the
 	// winner: an analyst should confirm or correct it (the desk's review queue).
-	Uncertain bool    `json:"uncertain,omitempty"`
-	Matches   []Match `json:"matches,omitempty"`
-	RulesVersion string   `json:"rules_version"`
+	Uncertain    bool    `json:"uncertain,omitempty"`
+	Matches      []Match `json:"matches,omitempty"`
+	RulesVersion string  `json:"rules_version"`
 	// Notes explain conditions an analyst should know about (empty text, text cut short, bytes
 	// that were not UTF-8), in Chinese.
 	Notes []string `json:"notes,omitempty"`
