@@ -37,7 +37,7 @@ func TestAlertRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/runbook.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +51,9 @@ func TestAlertRules(t *testing.T) {
 			if r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
 				t.Errorf("%s lacks a summary or description", r.Alert)
 			}
-			anchor := strings.TrimPrefix(r.Annotations["runbook_url"], "README.md#")
-			if !strings.Contains(strings.ToLower(string(readme)), "#### "+anchor+"\n") {
-				t.Errorf("%s: no README section for its runbook %q", r.Alert, r.Annotations["runbook_url"])
+			anchor := strings.TrimPrefix(r.Annotations["runbook_url"], "docs/runbook.md#")
+			if !strings.Contains(strings.ToLower(string(readme)), "## "+anchor+"\n") {
+				t.Errorf("%s: no section of docs/runbook.md for its runbook %q", r.Alert, r.Annotations["runbook_url"])
 			}
 		}
 	}
