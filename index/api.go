@@ -219,7 +219,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 func (a *API) runSearch(r *http.Request) (*Result, Query, error) {
 	q, err := scopedQuery(r)
 	if err == nil {
-		err = q.normalize() // the caller pages with q's size
+		err = q.Normalize() // the caller pages with q's size
 	}
 	if err != nil {
 		return nil, q, a.refuseSearch(r, q, err)
@@ -325,21 +325,6 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-// linkingKinds are the entities that tie tips to one gang; amounts are too common to.
-var linkingKinds = map[string]bool{"phone": true, "url": true, "domain": true, "app": true, "account": true,
-	"qq": true, "wechat": true, "bank_card": true}
-
-// Links reports whether entities of this kind tie tips together (related tips, clusters).
-func Links(kind string) bool { return linkingKinds[kind] }
-
-// Related is, for one entity of a tip, the other tips the user may see that name it too.
-type Related struct {
-	Kind  string `json:"kind"`
-	Value string `json:"value"`
-	Total uint64 `json:"total"`
-	Hits  []Hit  `json:"hits"`
-}
-
 // related answers GET /api/v1/tips/{id}/related: the tips sharing each of the tip's phone
 // numbers, accounts, apps, sites and cards, newest first, within the user's offices.
 func (a *API) related(w http.ResponseWriter, r *http.Request) {
@@ -434,7 +419,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 			rows = append(rows, []string{t.ID, t.ReceivedAt.In(tip.China).Format("2006-01-02 15:04"), string(t.Office), t.Office.Name(),
 				category, string(t.Source), strings.Join(ents, " "), t.Text})
 		}
-		if len(res.Hits) < q.Size || (q.Page*q.Size) >= maxOffset {
+		if len(res.Hits) < q.Size || (q.Page*q.Size) >= MaxOffset {
 			break
 		}
 	}

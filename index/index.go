@@ -46,6 +46,16 @@ const (
 	fieldEvent   = "event" // the tip event without its text, stored only, for the detail view
 )
 
+// The facets a search counts: the keys of Result.Facets, each a map of value to tips.
+const (
+	FacetCategory    = fieldCategory
+	FacetOffice      = fieldOffice
+	FacetSource      = fieldSource
+	FacetStatus      = fieldStatus
+	FacetAttachments = fieldAttached
+	FacetFlags       = fieldFlags
+)
+
 // Flags mark what a tip waits for. FlagManualTranscription: its scan could not be read, and an
 // analyst types it in from the attached scan. FlagReview: its verdict was a near thing
 // (Verdict.Uncertain) and no analyst has confirmed or corrected it yet (the review queue).
@@ -376,6 +386,28 @@ func put(idx bleve.Index, tips []*tip.Tip) (refused map[int]error, err error) {
 		return nil, fmt.Errorf("index: batch of %d: %w", len(tips), err)
 	}
 	return refused, nil
+}
+
+// Delete removes the tips ids from the index (and from the index a rebuild is writing), in one
+// batch; an unknown id is no error. tipline itself never deletes a tip, the archive being the
+// system of record; the office-scoping tests delete to show that another office's removals
+// change nothing an analyst sees.
+func (x *Index) Delete(ids ...string) error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for _, idx := range []bleve.Index{x.mirror, x.b} {
+		if idx == nil {
+			continue
+		}
+		b := idx.NewBatch()
+		for _, id := range ids {
+			b.Delete(id)
+		}
+		if err := idx.Batch(b); err != nil {
+			return fmt.Errorf("index: delete %d tips: %w", len(ids), err)
+		}
+	}
+	return nil
 }
 
 // Has returns the subset of ids that are in the index.

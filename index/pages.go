@@ -286,15 +286,15 @@ type searchData struct {
 
 // searchFacets are the facets the page shows, in order, with the labels of their values.
 var searchFacets = []struct {
-	field, param, label string
+	facet, param, label string
 	name                func(string) string
 }{
-	{fieldCategory, "category", "类别", func(v string) string { return tip.Category(v).Name() }},
-	{fieldOffice, "office", "办理单位", func(v string) string { return tip.Office(v).Name() }},
-	{fieldSource, "source", "来源渠道", sourceName},
-	{fieldStatus, "status", "处理状态", statusName},
-	{fieldAttached, "attachments", "附件", func(v string) string { return map[string]string{"yes": "有附件", "no": "无附件"}[v] }},
-	{fieldFlags, "flag", "待办", flagName},
+	{FacetCategory, "category", "类别", func(v string) string { return tip.Category(v).Name() }},
+	{FacetOffice, "office", "办理单位", func(v string) string { return tip.Office(v).Name() }},
+	{FacetSource, "source", "来源渠道", sourceName},
+	{FacetStatus, "status", "处理状态", statusName},
+	{FacetAttachments, "attachments", "附件", func(v string) string { return map[string]string{"yes": "有附件", "no": "无附件"}[v] }},
+	{FacetFlags, "flag", "待办", flagName},
 }
 
 // flagName is what a tip waits for, in words.
@@ -319,7 +319,7 @@ func (p *Pages) searchPage(w http.ResponseWriter, r *http.Request) {
 	data.Result = res
 	for _, f := range searchFacets {
 		g := facetGroup{Name: f.param, Label: f.label}
-		for value, n := range res.Facets[f.field] {
+		for value, n := range res.Facets[f.facet] {
 			selected := v.Get(f.param) == value
 			link := with(v, f.param, value)
 			if selected {
@@ -340,7 +340,7 @@ func (p *Pages) searchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Bars, data.BarsMax = histogram(res.Histogram, v)
 	pages := int((res.Total + uint64(q.Size) - 1) / uint64(q.Size))
-	data.Pages = min(pages, maxOffset/q.Size+1)
+	data.Pages = min(pages, MaxOffset/q.Size+1)
 	if q.Page > 1 {
 		data.Prev = with(v, "page", strconv.Itoa(q.Page-1))
 	}
@@ -627,7 +627,7 @@ func (p *Pages) entityPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := entityData{frame: p.frame(w, r, entityKindName(kind)+" "+value), Entity: e, Kind: kind, Value: value, Result: res,
 		More: "/search?" + url.Values{"entity": {e}}.Encode()}
-	for o, n := range res.Facets[fieldOffice] {
+	for o, n := range res.Facets[FacetOffice] {
 		d.Offices = append(d.Offices, facetValue{Value: o, Label: tip.Office(o).Name(), Count: n})
 	}
 	slices.SortFunc(d.Offices, func(a, b facetValue) int { return b.Count - a.Count })

@@ -61,7 +61,7 @@ func (p *Pages) reviewPage(w http.ResponseWriter, r *http.Request) {
 		if t.Verdict == nil {
 			continue
 		}
-		d.Items = append(d.Items, reviewItem{ID: t.ID, Office: t.Office, ReceivedAt: t.ReceivedAt, Text: truncate(t.Text, 240),
+		d.Items = append(d.Items, reviewItem{ID: t.ID, Office: t.Office, ReceivedAt: t.ReceivedAt, Text: shorten(t.Text, 240),
 			Category: t.Verdict.Category, RunnerUp: t.Verdict.RunnerUp, Score: t.Verdict.Score})
 	}
 	if uint64(sq.Page*sq.Size) < res.Total {
@@ -81,4 +81,16 @@ func (p *Pages) reviewAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/review?done=1", http.StatusSeeOther)
+}
+
+// shorten cuts s after n runes and marks the cut with "…"; the queue shows the start of a tip.
+func shorten(s string, n int) string {
+	runes := 0
+	for i := range s {
+		if runes == n {
+			return s[:i] + "…"
+		}
+		runes++
+	}
+	return s
 }

@@ -275,7 +275,7 @@ func TestOtherOfficesChangeNothing(t *testing.T) {
 		f.put(t, tp)
 	}
 	for _, tp := range f.liunan[15:25] {
-		if err := f.x.b.Delete(tp.ID); err != nil {
+		if err := f.x.Delete(tp.ID); err != nil {
 			t.Fatal(err)
 		}
 	}

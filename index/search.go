@@ -53,7 +53,8 @@ type Query struct {
 const (
 	DefaultPageSize = 20
 	MaxPageSize     = 100
-	maxOffset       = 10000
+	// MaxOffset is the deepest a search pages: (Page-1)*Size may not pass it.
+	MaxOffset = 10000
 )
 
 // maxQueryRunes bounds a query: a longer one is not a search but a paste.
@@ -121,7 +122,7 @@ const searchBudget = 10 * time.Second
 // analyst depends on another office's tips.
 func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	began := time.Now()
-	if err := q.normalize(); err != nil {
+	if err := q.Normalize(); err != nil {
 		return nil, err
 	}
 	filters, any := q.filters()
@@ -552,7 +553,9 @@ func fetchHits(ctx context.Context, idx bleve.Index, ids []string, words query.Q
 	return out, nil
 }
 
-func (q *Query) normalize() error {
+// Normalize checks q and fills in what it leaves open (page 1, DefaultPageSize, date order
+// without words), as Search does first; a caller that pages calls it to learn the page's size.
+func (q *Query) Normalize() error {
 	switch {
 	case q.Category != "" && !q.Category.Valid():
 		return fmt.Errorf("%w: unknown category %q", ErrBadQuery, q.Category)
@@ -587,7 +590,7 @@ func (q *Query) normalize() error {
 		q.Size = DefaultPageSize
 	}
 	q.Size = min(q.Size, MaxPageSize)
-	if (q.Page-1)*q.Size > maxOffset {
+	if (q.Page-1)*q.Size > MaxOffset {
 		return fmt.Errorf("%w: page too deep; narrow the search", ErrBadQuery)
 	}
 	return nil

@@ -82,7 +82,7 @@ func (p *Pages) statistics(ctx context.Context, from, to time.Time, offices []ti
 		if err != nil {
 			return nil, fmt.Errorf("statistics of %s: %w", o, err)
 		}
-		os := OfficeStats{Office: string(o), Total: int(res.Total), Categories: res.Facets[fieldCategory], Channels: res.Facets[fieldSource]}
+		os := OfficeStats{Office: string(o), Total: int(res.Total), Categories: res.Facets[FacetCategory], Channels: res.Facets[FacetSource]}
 		for _, b := range res.Histogram {
 			os.Counts = append(os.Counts, b.Count)
 		}

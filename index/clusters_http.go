@@ -1,0 +1,48 @@
+package index
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// clusters answers GET /api/v1/clusters?from=&to=&size=: the entities shared by the most tips
+// in the period (default: the last 30 days), within the user's offices.
+func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
+	out, _, _, err := a.runClusters(r)
+	if err != nil {
+		writeDeskError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clusters": out})
+}
+
+// runClusters reads the period and size, finds the clusters within the user's offices and
+// audits the look.
+func (a *API) runClusters(r *http.Request) (out []Cluster, from, to time.Time, err error) {
+	v := r.URL.Query()
+	if from, to, err = parsePeriod(v); err != nil {
+		return nil, from, to, refusal(http.StatusBadRequest, err.Error())
+	}
+	if from.IsZero() && to.IsZero() {
+		from = time.Now().Add(-30 * 24 * time.Hour)
+	}
+	size := 20
+	if s := v.Get("size"); s != "" {
+		if size, err = strconv.Atoi(s); err != nil || size < 1 || size > 100 {
+			return nil, from, to, refusal(http.StatusBadRequest, "size is a number from 1 to 100")
+		}
+	}
+	out, err = a.idx.Clusters(r.Context(), from, to, userOffices(r), size)
+	if err != nil {
+		a.log.Error("clusters failed", "err", err)
+		return nil, from, to, refusal(http.StatusInternalServerError, "clusters failed")
+	}
+	if err := a.audit(r, "clusters", "", map[string]any{"filters": v.Encode(), "results": len(out)}); err != nil {
+		return nil, from, to, errAuditDown
+	}
+	if out == nil {
+		out = []Cluster{}
+	}
+	return out, from, to, nil
+}
