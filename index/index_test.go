@@ -2,13 +2,10 @@ package index
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -330,61 +327,6 @@ func TestHandleRejectsWhatIsNotAClassifiedTip(t *testing.T) {
 	}
 	if len(rejects) != 2 || rejects[0].Reason != bus.ReasonDecode || rejects[1].Reason != bus.ReasonInvalid {
 		t.Errorf("rejects %+v", rejects)
-	}
-}
-
-func TestAPI(t *testing.T) {
-	idx, _, _, tips := fixture(t)
-	mux := http.NewServeMux()
-	NewAPI(idx, slog.New(slog.NewTextHandler(io.Discard, nil))).Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	tests := []struct {
-		path   string
-		status int
-		check  func(t *testing.T, body map[string]any)
-	}{
-		{"/api/v1/search?q=%E7%A0%8D%E5%A4%B4%E6%81%AF&office=city", 200, func(t *testing.T, b map[string]any) {
-			hits := b["hits"].([]any)
-			if b["total"].(float64) != 1 || hits[0].(map[string]any)["id"] != tips[1].ID {
-				t.Errorf("body %v", b)
-			}
-		}},
-		{"/api/v1/search?from=2026-03-02&to=2026-03-02", 200, func(t *testing.T, b map[string]any) {
-			if b["total"].(float64) != 1 {
-				t.Errorf("a plain date range should cover that day in UTC+8: %v", b)
-			}
-		}},
-		{"/api/v1/search?office=nowhere", 400, nil},
-		{"/api/v1/search?q=%22unclosed", 400, nil},
-		{"/api/v1/search?page=x", 400, nil},
-		{"/api/v1/tips/" + tips[0].ID, 200, func(t *testing.T, b map[string]any) {
-			if b["text"] != tips[0].Text || b["office"] != "liunan" {
-				t.Errorf("body %v", b)
-			}
-		}},
-		{"/api/v1/tips/01ARZ3NDEKTSV4RRFFQ69G5FAV", 404, nil},
-		{"/api/v1/tips/not-an-id", 404, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			resp, err := http.Get(srv.URL + tt.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var body map[string]any
-			_ = json.NewDecoder(resp.Body).Decode(&body)
-			if resp.StatusCode != tt.status {
-				t.Fatalf("status %d, want %d: %v", resp.StatusCode, tt.status, body)
-			}
-			if tt.status >= 400 && body["error"] == nil {
-				t.Errorf("error response without an error field: %v", body)
-			}
-			if tt.check != nil {
-				tt.check(t, body)
-			}
-		})
 	}
 }
 

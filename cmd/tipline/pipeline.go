@@ -26,6 +26,7 @@ import (
 
 	"github.com/tipline/tipline/classify"
 	"github.com/tipline/tipline/index"
+	"github.com/tipline/tipline/index/desk"
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/ingest/email"
 	"github.com/tipline/tipline/ingest/letter"
@@ -411,9 +412,9 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			return fmt.Errorf("--trusted-proxies: %w", err)
 		}
 		gate := account.NewGate(users, account.NewSessions(30*time.Minute, 12*time.Hour), proxies)
-		gate.Public = index.PublicPath
+		gate.Public = desk.PublicPath
 		if idx != nil {
-			api := index.NewAPI(idx, log.With("api", "analyst"))
+			api := desk.NewAPI(idx, log.With("api", "analyst"))
 			if arc != nil {
 				api.Archived = keptTips{arc}
 			}
@@ -429,7 +430,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 					return err
 				}
 				closers = append(closers, closeLogged(log, "feedback", feedback.Close))
-				api.Desk = &index.Desk{Keep: keepInArchive(arc), PutRecord: arc.PutRecord, GetRecord: arc.GetRecord,
+				api.Desk = &desk.Desk{Keep: keepInArchive(arc), PutRecord: arc.PutRecord, GetRecord: arc.GetRecord,
 					Feedback:  func(line []byte) error { _, err := feedback.Write(append(line, '\n')); return err },
 					Corrected: func(field string) { m.Corrected.WithLabelValues(field).Inc() },
 					Open:      arc.Open}
@@ -439,7 +440,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			if public != nil {
 				intakePages = public.OfficerPages(account.NameOf)
 			}
-			pages, err := index.NewPages(api, gate, auditPath(cfg.DataDir), intakePages)
+			pages, err := desk.NewPages(api, gate, auditPath(cfg.DataDir), intakePages)
 			if err != nil {
 				return err
 			}
@@ -454,7 +455,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 			email.NewAPI(&email.Intake{Submitter: submitter, Records: arc}, log.With("api", "import")).Register(analystMux)
 		}
 		// Nothing the analysts' side answers is kept in a cache, refusals included.
-		analystSrv = serve(ln, index.NoStore(gate.Wrap(analystMux)), log)
+		analystSrv = serve(ln, desk.NoStore(gate.Wrap(analystMux)), log)
 		p.analystURL = baseURL(ln)
 	}
 	if ln := lns["public"]; ln != nil {

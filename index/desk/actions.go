@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 // Desk is what the analysts' actions on a tip need besides the index, in a process that holds
 // the archive (tipline serve all in one): without it those actions answer 503.
 type Desk struct {
-	// Keep archives a changed tip (Stage.Keep), so a rebuild keeps the change.
+	// Keep archives a changed tip (index.Stage.Keep), so a rebuild keeps the change.
 	Keep func(ctx context.Context, tips []*tip.Tip) error
 	// PutRecord and GetRecord reach the archive's records: the workflow record the reporter's
 	// status page reads, and the sealed identities.
@@ -187,7 +187,7 @@ func record(r *http.Request, t *tip.Tip, field, from, to, note string) {
 	t.Handling.History = append(t.Handling.History, tip.Change{At: time.Now().UTC(), User: account.NameOf(r), Field: field, From: from, To: to, Note: note})
 }
 
-// persist archives the changed tip, then re-indexes it (the order Stage.Keep documents).
+// persist archives the changed tip, then re-indexes it (the order index.Stage.Keep documents).
 func (a *API) persist(r *http.Request, t *tip.Tip) error {
 	tips := []*tip.Tip{t}
 	if err := a.Desk.Keep(r.Context(), tips); err != nil {

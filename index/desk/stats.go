@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"cmp"
@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/tip"
 )
@@ -22,7 +23,7 @@ type Stats struct {
 	Total int       `json:"total"`
 	// Periods are the histogram's bars (weeks up to half a year, else months), Offices' Counts
 	// one per period.
-	Periods    []Bucket       `json:"periods"`
+	Periods    []index.Bucket `json:"periods"`
 	Offices    []OfficeStats  `json:"offices"`
 	Channels   map[string]int `json:"channels"`
 	Categories map[string]int `json:"categories"`
@@ -78,11 +79,11 @@ func (p *Pages) statistics(ctx context.Context, from, to time.Time, offices []ti
 		list = tip.Offices()
 	}
 	for _, o := range list {
-		res, err := p.api.idx.Search(ctx, Query{Office: o, Offices: offices, From: from, To: to, Size: 1})
+		res, err := p.api.idx.Search(ctx, index.Query{Office: o, Offices: offices, From: from, To: to, Size: 1})
 		if err != nil {
 			return nil, fmt.Errorf("statistics of %s: %w", o, err)
 		}
-		os := OfficeStats{Office: string(o), Total: int(res.Total), Categories: res.Facets[FacetCategory], Channels: res.Facets[FacetSource]}
+		os := OfficeStats{Office: string(o), Total: int(res.Total), Categories: res.Facets[index.FacetCategory], Channels: res.Facets[index.FacetSource]}
 		for _, b := range res.Histogram {
 			os.Counts = append(os.Counts, b.Count)
 		}

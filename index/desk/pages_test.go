@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/seal"
@@ -34,7 +35,7 @@ type deskFixture struct {
 	city      *tip.Tip
 	password  string
 	keys      string // the offices' key pairs; liunan's tip has an identity sealed with them
-	x         *Index
+	x         *index.Index
 	feedback  *memRecords // the feedback file's lines, by number
 }
 
@@ -43,7 +44,7 @@ const hostilePhrase = `<script>alert(1)</script><img src=x onerror=alert(2)><a h
 func newDeskFixture(t *testing.T, trusted ...netip.Prefix) *deskFixture {
 	t.Helper()
 	dir := t.TempDir()
-	x, err := Open(filepath.Join(dir, "index"))
+	x, err := index.Open(filepath.Join(dir, "index"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/tip"
@@ -23,7 +24,7 @@ import (
 // in the audit log under the user's name.
 func TestAccessControl(t *testing.T) {
 	dir := t.TempDir()
-	x, err := Open(filepath.Join(dir, "index"))
+	x, err := index.Open(filepath.Join(dir, "index"))
 	if err != nil {
 		t.Fatal(err)
 	}

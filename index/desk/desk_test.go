@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/seal"
@@ -38,7 +39,7 @@ func (r *memRecords) Get(_ context.Context, k string) ([]byte, error) {
 	defer r.mu.Unlock()
 	v, ok := r.m[k]
 	if !ok {
-		return nil, ErrNotFound
+		return nil, index.ErrNotFound
 	}
 	return v, nil
 }
@@ -49,7 +50,7 @@ func (r *memRecords) Get(_ context.Context, k string) ([]byte, error) {
 // audited before it is shown.
 func TestDesk(t *testing.T) {
 	dir := t.TempDir()
-	x, err := Open(filepath.Join(dir, "index"))
+	x, err := index.Open(filepath.Join(dir, "index"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestDesk(t *testing.T) {
 	if rec, _ := records.Get(context.Background(), tip.WorkflowKey(named.ID)); !strings.Contains(string(rec), "investigating") {
 		t.Errorf("workflow record %s", rec)
 	}
-	if r, _ := x.Search(context.Background(), Query{Status: tip.StatusInvestigating}); r.Total != 1 {
+	if r, _ := x.Search(context.Background(), index.Query{Status: tip.StatusInvestigating}); r.Total != 1 {
 		t.Errorf("status filter finds %d", r.Total)
 	}
 

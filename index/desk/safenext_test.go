@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"net/url"

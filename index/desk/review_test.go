@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -54,7 +55,7 @@ func TestReviewQueue(t *testing.T) {
 	if strings.Contains(page, confirm.ID) || strings.Contains(page, correct.ID) || !strings.Contains(page, "review-empty") {
 		t.Errorf("reviewed tips still wait: %s", page)
 	}
-	res, err := f.x.Search(context.Background(), Query{Flag: FlagReview})
+	res, err := f.x.Search(context.Background(), index.Query{Flag: index.FlagReview})
 	if err != nil || res.Total != 1 || res.Hits[0].ID != theirs.ID {
 		t.Errorf("still flagged for review: %+v %v", res, err)
 	}

@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/tip"
@@ -30,7 +31,7 @@ var scopeWords = []string{"裸聊", "敲诈", "高利贷", "砍头息", "催收"
 // scopeFixture is an index with yufeng's, liunan's and the city's tips behind the analysts'
 // API and pages, with an audit log and accounts: what an analyst of yufeng reaches.
 type scopeFixture struct {
-	x      *Index
+	x      *index.Index
 	srv    *httptest.Server
 	tokens map[string]string
 	rng    *rand.Rand
@@ -43,7 +44,7 @@ type scopeFixture struct {
 func newScopeFixture(t *testing.T) *scopeFixture {
 	t.Helper()
 	dir := t.TempDir()
-	x, err := Open(filepath.Join(dir, "index"))
+	x, err := index.Open(filepath.Join(dir, "index"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +313,7 @@ func TestOtherOfficesChangeNothing(t *testing.T) {
 	if !strings.HasPrefix(before["yufeng.analyst /api/v1/search?q="+url.QueryEscape("/a[0-9]{4}|wxid_ln.*/")], "200 ") {
 		t.Errorf("the pattern at the limit is refused: %s", before["yufeng.analyst /api/v1/search?q="+url.QueryEscape("/a[0-9]{4}|wxid_ln.*/")])
 	}
-	var res Result
+	var res index.Result
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(before["yufeng.analyst /api/v1/search?q=裸聊"], "200 ")), &res); err != nil || res.Total == 0 {
 		t.Fatalf("裸聊: %v %d", err, res.Total)
 	}

@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/tip"
@@ -47,7 +48,7 @@ type Pages struct {
 func NewPages(api *API, gate *account.Gate, auditPath string, intake http.Handler) (*Pages, error) {
 	t, err := template.New("").Funcs(pageFuncs).ParseFS(pageAssets, "pages/*.html")
 	if err != nil {
-		return nil, fmt.Errorf("index: pages: %w", err)
+		return nil, fmt.Errorf("desk: pages: %w", err)
 	}
 	return &Pages{api: api, gate: gate, tmpl: t, auditPath: auditPath, intake: intake}, nil
 }
@@ -274,7 +275,7 @@ type searchData struct {
 	Text       string
 	Sort       string
 	From, To   string
-	Result     *Result
+	Result     *index.Result
 	Facets     []facetGroup
 	Bars       []histBar
 	BarsMax    int
@@ -289,17 +290,17 @@ var searchFacets = []struct {
 	facet, param, label string
 	name                func(string) string
 }{
-	{FacetCategory, "category", "类别", func(v string) string { return tip.Category(v).Name() }},
-	{FacetOffice, "office", "办理单位", func(v string) string { return tip.Office(v).Name() }},
-	{FacetSource, "source", "来源渠道", sourceName},
-	{FacetStatus, "status", "处理状态", statusName},
-	{FacetAttachments, "attachments", "附件", func(v string) string { return map[string]string{"yes": "有附件", "no": "无附件"}[v] }},
-	{FacetFlags, "flag", "待办", flagName},
+	{index.FacetCategory, "category", "类别", func(v string) string { return tip.Category(v).Name() }},
+	{index.FacetOffice, "office", "办理单位", func(v string) string { return tip.Office(v).Name() }},
+	{index.FacetSource, "source", "来源渠道", sourceName},
+	{index.FacetStatus, "status", "处理状态", statusName},
+	{index.FacetAttachments, "attachments", "附件", func(v string) string { return map[string]string{"yes": "有附件", "no": "无附件"}[v] }},
+	{index.FacetFlags, "flag", "待办", flagName},
 }
 
 // flagName is what a tip waits for, in words.
 func flagName(f string) string {
-	return map[string]string{FlagManualTranscription: "待人工录入", FlagReview: "待复核"}[f]
+	return map[string]string{index.FlagManualTranscription: "待人工录入", index.FlagReview: "待复核"}[f]
 }
 
 func (p *Pages) searchPage(w http.ResponseWriter, r *http.Request) {
@@ -340,7 +341,7 @@ func (p *Pages) searchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Bars, data.BarsMax = histogram(res.Histogram, v)
 	pages := int((res.Total + uint64(q.Size) - 1) / uint64(q.Size))
-	data.Pages = min(pages, MaxOffset/q.Size+1)
+	data.Pages = min(pages, index.MaxOffset/q.Size+1)
 	if q.Page > 1 {
 		data.Prev = with(v, "page", strconv.Itoa(q.Page-1))
 	}
@@ -377,7 +378,7 @@ func withParam(v url.Values, param, value string) string {
 
 // histogram lays the date histogram out as SVG bars in a 600×120 box, each linking to the
 // search narrowed to its period.
-func histogram(buckets []Bucket, v url.Values) ([]histBar, int) {
+func histogram(buckets []index.Bucket, v url.Values) ([]histBar, int) {
 	most := 0
 	for _, b := range buckets {
 		most = max(most, b.Count)
@@ -413,7 +414,7 @@ type tipData struct {
 	frame
 	Tip         *tip.Tip
 	Text        template.HTML // the text with the classifier's matches marked
-	Related     []Related
+	Related     []index.Related
 	Next        []string // statuses the tip may move to
 	Categories  []tip.Category
 	Offices     []tip.Office
@@ -605,7 +606,7 @@ type entityData struct {
 	Entity  string
 	Kind    string
 	Value   string
-	Result  *Result
+	Result  *index.Result
 	Offices []facetValue
 	More    string
 }
@@ -627,7 +628,7 @@ func (p *Pages) entityPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := entityData{frame: p.frame(w, r, entityKindName(kind)+" "+value), Entity: e, Kind: kind, Value: value, Result: res,
 		More: "/search?" + url.Values{"entity": {e}}.Encode()}
-	for o, n := range res.Facets[FacetOffice] {
+	for o, n := range res.Facets[index.FacetOffice] {
 		d.Offices = append(d.Offices, facetValue{Value: o, Label: tip.Office(o).Name(), Count: n})
 	}
 	slices.SortFunc(d.Offices, func(a, b facetValue) int { return b.Count - a.Count })
@@ -636,7 +637,7 @@ func (p *Pages) entityPage(w http.ResponseWriter, r *http.Request) {
 
 type clustersData struct {
 	frame
-	Clusters []Cluster
+	Clusters []index.Cluster
 	From, To string
 }
 

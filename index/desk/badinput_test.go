@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/tip"
 )
@@ -22,7 +23,7 @@ import (
 // asks for the original.
 func TestAnalystBadInput(t *testing.T) {
 	dir := t.TempDir()
-	x, err := Open(filepath.Join(dir, "index"))
+	x, err := index.Open(filepath.Join(dir, "index"))
 	if err != nil {
 		t.Fatal(err)
 	}

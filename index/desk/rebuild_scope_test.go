@@ -1,8 +1,9 @@
-package index
+package desk
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/tip"
 )
@@ -100,7 +102,7 @@ func TestRebuildStatusShowsCountsOnlyToCityAdmins(t *testing.T) {
 		}
 		_, hasTotal := got["total"]
 		_, hasDone := got["done"]
-		if got["state"] != RebuildDone || hasTotal != tc.counts || hasDone != tc.counts {
+		if got["state"] != index.RebuildDone || hasTotal != tc.counts || hasDone != tc.counts {
 			t.Errorf("%s sees %s; counts shown: %v", tc.user, before[tc.user], tc.counts)
 		}
 		if tc.counts && got["total"] != 2.0 {
@@ -109,7 +111,12 @@ func TestRebuildStatusShowsCountsOnlyToCityAdmins(t *testing.T) {
 	}
 
 	// Another office's tips change nothing in what an office's users are told.
-	if _, err := x.Put(manyTips(30, at)); err != nil {
+	var more []*tip.Tip
+	for i := range 30 {
+		more = append(more, newTip(fmt.Sprintf("第%d条：水军在论坛造谣", i), tip.AllCategories()[i%len(tip.AllCategories())],
+			tip.Offices()[i%len(tip.Offices())], at.Add(time.Duration(i)*time.Minute)))
+	}
+	if _, err := x.Put(more); err != nil {
 		t.Fatal(err)
 	}
 	after := statuses()

@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/tip"
@@ -21,11 +22,11 @@ import (
 
 // API serves search and tip detail to analysts.
 type API struct {
-	idx *Index
+	idx *index.Index
 	log *slog.Logger
 	// Archived, if set, is the archive's copy of every indexed tip, which rebuilds read by
 	// default (?from=archive); without it, or with ?from=index, they read the index itself.
-	Archived Source
+	Archived index.Source
 	// Audit, if set, records every search and tip view; when it cannot, the answer is refused.
 	Audit Auditor
 	// Desk, if set, lets analysts change tips (status, corrections) and open identities.
@@ -71,7 +72,7 @@ func (a *API) record(r *http.Request, e audit.Entry) error {
 }
 
 // NewAPI returns the analyst API over idx.
-func NewAPI(idx *Index, log *slog.Logger) *API { return &API{idx: idx, log: log} }
+func NewAPI(idx *index.Index, log *slog.Logger) *API { return &API{idx: idx, log: log} }
 
 // Register adds the API's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
@@ -99,7 +100,7 @@ func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "from is archive or index")
 		return
 	}
-	var src Source // nil: the index itself
+	var src index.Source // nil: the index itself
 	if from != "index" && a.Archived != nil {
 		// Tips indexed before the archive kept them would be lost from an archive rebuild.
 		kept, err := a.Archived.Count(r.Context())
@@ -136,7 +137,7 @@ func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
 		a.log.Info("index rebuilt and swapped in", "tips", a.idx.RebuildStatus().Done, "from", from)
 	})
 	status := http.StatusAccepted
-	if errors.Is(err, ErrRebuilding) {
+	if errors.Is(err, index.ErrRebuilding) {
 		status = http.StatusConflict
 	}
 	writeJSON(w, status, a.rebuildStatusFor(r))
@@ -166,9 +167,9 @@ func seesCityTotals(r *http.Request) bool {
 }
 
 // scopedQuery reads a search's parameters and scopes it to the signed-in user's offices.
-func scopedQuery(r *http.Request) (Query, error) {
+func scopedQuery(r *http.Request) (index.Query, error) {
 	v := r.URL.Query()
-	q := Query{
+	q := index.Query{
 		Text:        v.Get("q"),
 		Category:    tip.Category(v.Get("category")),
 		Office:      tip.Office(v.Get("office")),
@@ -188,7 +189,7 @@ func scopedQuery(r *http.Request) (Query, error) {
 	for name, dst := range map[string]*int{"page": &q.Page, "size": &q.Size} {
 		if s := v.Get(name); s != "" {
 			if *dst, err = strconv.Atoi(s); err != nil {
-				return q, fmt.Errorf("%w: %s must be a number", ErrBadQuery, name)
+				return q, fmt.Errorf("%w: %s must be a number", index.ErrBadQuery, name)
 			}
 		}
 	}
@@ -216,7 +217,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 }
 
 // runSearch runs the request's search within the user's offices and audits it, refused or not.
-func (a *API) runSearch(r *http.Request) (*Result, Query, error) {
+func (a *API) runSearch(r *http.Request) (*index.Result, index.Query, error) {
 	q, err := scopedQuery(r)
 	if err == nil {
 		err = q.Normalize() // the caller pages with q's size
@@ -236,12 +237,12 @@ func (a *API) runSearch(r *http.Request) (*Result, Query, error) {
 
 // refuseSearch audits a search that got no answer and says why: a probe for what the index
 // holds is as much an analyst's act as a search that answered.
-func (a *API) refuseSearch(r *http.Request, q Query, err error) error {
+func (a *API) refuseSearch(r *http.Request, q index.Query, err error) error {
 	status, msg := http.StatusInternalServerError, "search failed"
 	switch {
-	case errors.Is(err, ErrBusy):
+	case errors.Is(err, index.ErrBusy):
 		status, msg = http.StatusTooManyRequests, err.Error()
-	case errors.Is(err, ErrBadQuery):
+	case errors.Is(err, index.ErrBadQuery):
 		status, msg = http.StatusBadRequest, err.Error()
 	case r.Context().Err() != nil: // the analyst went away
 		status, msg = http.StatusServiceUnavailable, "search cancelled"
@@ -289,7 +290,7 @@ func parsePeriod(v url.Values) (from, to time.Time, err error) {
 		}
 		t, err := time.ParseInLocation(time.DateOnly, s, tip.China)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("%w: %s: want a date (2026-01-31) or an RFC 3339 time", ErrBadQuery, name)
+			return time.Time{}, fmt.Errorf("%w: %s: want a date (2026-01-31) or an RFC 3339 time", index.ErrBadQuery, name)
 		}
 		if endOfDay {
 			t = t.Add(24*time.Hour - time.Nanosecond)
@@ -365,7 +366,7 @@ func (a *API) loadVisible(r *http.Request, id string) (*tip.Tip, error) {
 		return nil, errNoTip
 	}
 	t, err := a.idx.Get(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, index.ErrNotFound) {
 		return nil, errNoTip
 	}
 	if err != nil {
@@ -389,7 +390,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 		writeDeskError(w, a.refuseSearch(r, q, err))
 		return
 	}
-	q.Sort, q.Size, q.NoFacets = "date", MaxPageSize, true
+	q.Sort, q.Size, q.NoFacets = "date", index.MaxPageSize, true
 	var rows [][]string
 	for q.Page = 1; len(rows) < exportLimit; q.Page++ {
 		res, err := a.idx.Search(r.Context(), q)
@@ -419,7 +420,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 			rows = append(rows, []string{t.ID, t.ReceivedAt.In(tip.China).Format("2006-01-02 15:04"), string(t.Office), t.Office.Name(),
 				category, string(t.Source), strings.Join(ents, " "), t.Text})
 		}
-		if len(res.Hits) < q.Size || (q.Page*q.Size) >= MaxOffset {
+		if len(res.Hits) < q.Size || (q.Page*q.Size) >= index.MaxOffset {
 			break
 		}
 	}

@@ -1,9 +1,11 @@
-package index
+package desk
 
 import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/tipline/tipline/index"
 )
 
 // clusters answers GET /api/v1/clusters?from=&to=&size=: the entities shared by the most tips
@@ -19,7 +21,7 @@ func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
 
 // runClusters reads the period and size, finds the clusters within the user's offices and
 // audits the look.
-func (a *API) runClusters(r *http.Request) (out []Cluster, from, to time.Time, err error) {
+func (a *API) runClusters(r *http.Request) (out []index.Cluster, from, to time.Time, err error) {
 	v := r.URL.Query()
 	if from, to, err = parsePeriod(v); err != nil {
 		return nil, from, to, refusal(http.StatusBadRequest, err.Error())
@@ -42,7 +44,7 @@ func (a *API) runClusters(r *http.Request) (out []Cluster, from, to time.Time, e
 		return nil, from, to, errAuditDown
 	}
 	if out == nil {
-		out = []Cluster{}
+		out = []index.Cluster{}
 	}
 	return out, from, to, nil
 }

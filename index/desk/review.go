@@ -1,4 +1,4 @@
-package index
+package desk
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -34,7 +35,7 @@ type reviewData struct {
 // reviewPage lists the user's offices' tips waiting for review, newest first.
 func (p *Pages) reviewPage(w http.ResponseWriter, r *http.Request) {
 	q := r.Clone(r.Context())
-	v := url.Values{"flag": {FlagReview}, "sort": {"date"}, "size": {"30"}}
+	v := url.Values{"flag": {index.FlagReview}, "sort": {"date"}, "size": {"30"}}
 	if page := r.URL.Query().Get("page"); page != "" {
 		v.Set("page", page)
 	}
