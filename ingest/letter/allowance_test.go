@@ -24,6 +24,8 @@ import (
 
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/scanfile"
+	"github.com/tipline/tipline/internal/scanimage"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -134,6 +136,8 @@ func newTestStage(blobs memBlobs, r *Reader, workers int, in Consumer) (*Stage, 
 
 var testIDs = tip.NewIDs()
 
+var pngHeader = scanimage.PNGHeader
+
 // webTip is the event of a web tip with text and attachments; tests tell tips apart by text.
 func webTip(text string, attachments ...tip.Attachment) bus.Message {
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -214,7 +218,7 @@ func TestDecompressionBombIsRefusedWithoutDecoding(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, err := seams.reader().Read(context.Background(), p)
 	runtime.ReadMemStats(&after)
-	var u *Unusable
+	var u *scanfile.Unusable
 	if !errors.As(err, &u) || !strings.Contains(u.Reason, "解压炸弹") {
 		t.Fatalf("Read: %v", err)
 	}
@@ -274,10 +278,10 @@ func TestTIFFPagesAreCountedBeforeReading(t *testing.T) {
 		if err := os.WriteFile(p, tiffFile(pages), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		kind, n, err := Inspect(context.Background(), p, Limits{})
+		info, err := scanfile.Inspect(context.Background(), p, scanfile.Limits{})
 		switch {
-		case says == "" && (err != nil || kind != KindTIFF || n != pages):
-			t.Errorf("%d pages: %s %d %v", pages, kind, n, err)
+		case says == "" && (err != nil || info.Kind != scanfile.KindTIFF || info.Pages != pages):
+			t.Errorf("%d pages: %s %d %v", pages, info.Kind, info.Pages, err)
 		case says != "" && (err == nil || !strings.Contains(err.Error(), says)):
 			t.Errorf("%d pages: %v, want %q", pages, err, says)
 		}

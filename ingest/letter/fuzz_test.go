@@ -1,42 +1,9 @@
 package letter
 
 import (
-	"context"
-	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"unicode/utf8"
 )
-
-// FuzzInspect: any bytes dropped in the letters folder are either a scan of a known kind or
-// refused with a reason; inspection never panics or decodes a bomb.
-func FuzzInspect(f *testing.F) {
-	for _, seed := range [][]byte{nil, []byte("这不是图片"), pngHeader(30000, 30000), pngHeader(10, 10),
-		[]byte("\xff\xd8\xff\xe0\x00\x10JFIF"), []byte("II*\x00\x08\x00\x00\x00"), []byte("PK\x03\x04")} {
-		f.Add(seed)
-	}
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 4 && string(data[:4]) == "%PDF" {
-			return // handed to poppler, which the integration tests exercise
-		}
-		p := filepath.Join(dir, "scan")
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		kind, _, err := Inspect(context.Background(), p, Limits{})
-		var u *Unusable
-		switch {
-		case err == nil && kind == "":
-			t.Fatal("accepted without a kind")
-		case err != nil && !errors.As(err, &u):
-			t.Fatalf("not a refusal with a reason: %v", err)
-		case err != nil && u.Reason == "":
-			t.Fatal("refused without a reason")
-		}
-	})
-}
 
 // FuzzParseTSV: whatever Tesseract prints, parsing gives valid UTF-8 pages or an error.
 func FuzzParseTSV(f *testing.F) {

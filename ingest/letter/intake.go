@@ -17,6 +17,7 @@ import (
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/scanfile"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -44,7 +45,7 @@ func fileSHA256(path string) (string, error) {
 type Intake struct {
 	Submitter Submitter
 	Records   Records
-	Limits    Limits
+	Limits    scanfile.Limits // what a scan may be (zero: the defaults)
 	Metrics   *metrics.OCR
 	Log       *slog.Logger
 }
@@ -85,8 +86,9 @@ func (in *Intake) TakeIn(ctx context.Context, scope, path, name, ref string) (Re
 	} else if !errors.Is(err, archive.ErrNotFound) {
 		return Result{}, err
 	}
-	kind, _, inspectErr := Inspect(ctx, path, in.Limits)
-	var unusableErr *Unusable
+	info, inspectErr := scanfile.Inspect(ctx, path, in.Limits)
+	kind := info.Kind
+	var unusableErr *scanfile.Unusable
 	if inspectErr != nil && !errors.As(inspectErr, &unusableErr) {
 		return Result{}, inspectErr // the machine's fault (poppler missing): try again later
 	}

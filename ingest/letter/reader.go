@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tipline/tipline/internal/scanfile"
 )
 
 // speckleLimit is the share of isolated dark pixels above which a page is despeckled first.
@@ -91,7 +93,7 @@ func (r *Reader) Read(ctx context.Context, path string) ([]ReadPage, error) {
 // whole, fits or stays unread whole.
 func (r *Reader) ReadWithin(ctx context.Context, path string, a *Allowance) (pages []ReadPage, unread int, err error) {
 	lim := r.Limits.withDefaults()
-	sc, err := inspect(ctx, path, lim)
+	sc, err := scanfile.Inspect(ctx, path, lim.Limits)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -109,9 +111,9 @@ func (r *Reader) ReadWithin(ctx context.Context, path string, a *Allowance) (pag
 		defer end()
 		return read()
 	}
-	switch sc.kind {
-	case KindPDF:
-		sizes, err := pdfPagePixels(ctx, path, sc.pages, lim)
+	switch sc.Kind {
+	case scanfile.KindPDF:
+		sizes, err := pdfPagePixels(ctx, path, sc.Pages, lim)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -141,15 +143,15 @@ func (r *Reader) ReadWithin(ctx context.Context, path string, a *Allowance) (pag
 			}
 		}
 		return out, 0, nil
-	case KindTIFF:
+	case scanfile.KindTIFF:
 		// Tesseract reads every page of a multi-page TIFF itself, in order.
-		if !a.take(sc.pixels * int64(sc.pages)) {
-			return nil, sc.pages, nil
+		if !a.take(sc.Pixels * int64(sc.Pages)) {
+			return nil, sc.Pages, nil
 		}
 		pages, err = inTurn(func() ([]ReadPage, error) { return r.tesseract(ctx, path, 0) })
 		return pages, 0, err
 	}
-	if !a.take(sc.pixels) {
+	if !a.take(sc.Pixels) {
 		return nil, 1, nil
 	}
 	pages, err = inTurn(func() ([]ReadPage, error) { return r.readImage(ctx, path, tmp, lim) })
@@ -168,9 +170,9 @@ func (r *Reader) readImage(ctx context.Context, path, tmp string, lim Limits) ([
 		f.Close()
 		return nil, unusable("图片已损坏，无法读取（%v）", err)
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
+	if err := lim.CheckPixels(cfg.Width, cfg.Height); err != nil {
 		f.Close()
-		return nil, bomb(cfg.Width, cfg.Height, lim)
+		return nil, err
 	}
 	if r.NoDeskew {
 		f.Close()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/scanfile"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -222,7 +223,7 @@ func (s *Stage) readFile(ctx context.Context, t *tip.Tip, a tip.Attachment, labe
 
 func (s *Stage) manual(t *tip.Tip, err error) {
 	reason := metrics.OCRTesseract
-	var u *Unusable
+	var u *scanfile.Unusable
 	if errors.As(err, &u) {
 		reason = metrics.OCRUnusable
 		t.OCR.Reason = "扫描件无法识别，需人工转录：" + u.Reason
