@@ -29,7 +29,7 @@ func reindexCommand() *ffcli.Command {
 			"current mapping, while the old index answers searches and new tips go to both; then the new\n" +
 			"one replaces the old. Shows a progress bar with the time left on a terminal, log lines\n" +
 			"otherwise. After a lost disk, start tipline on an empty index folder instead: at start it\n" +
-			"publishes every archived tip that the index lacks again (see the README).",
+			"publishes every archived tip that the index lacks again (see docs/operations.md, \"Rebuilding the index\").",
 		FlagSet: fs,
 		Options: envOptions(),
 		Exec: func(ctx context.Context, _ []string) error {

@@ -43,7 +43,7 @@ func serveCommand() *ffcli.Command {
 	fs.IntVar(&cfg.OCRWorkers, "ocr-workers", 0, "Tesseract processes at once (0: one per CPU)")
 	fs.IntVar(&cfg.Demo, "demo", 0, "load this many demo tips (written for tipline: every office, category and channel, with shared apps, numbers and accounts) when the index is empty; try 300")
 	fs.StringVar(&roles, "roles", "", "run only these parts, comma-separated: public, classify, index, ocr, letters, email (default: all); several processes need --kafka")
-	fs.StringVar(&configPath, "config", "", "YAML file with settings beyond the flags: several mailboxes (see the README)")
+	fs.StringVar(&configPath, "config", "", "YAML file with settings beyond the flags: several mailboxes (see docs/channels.md, \"E-mail\")")
 	mf.register(fs)
 	cfg.Public.register(fs)
 	lf.register(fs)
