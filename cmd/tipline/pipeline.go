@@ -414,37 +414,29 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		gate := account.NewGate(users, account.NewSessions(30*time.Minute, 12*time.Hour), proxies)
 		gate.Public = desk.PublicPath
 		if idx != nil {
-			api := desk.NewAPI(idx, log.With("api", "analyst"))
-			if arc != nil {
-				api.Archived = keptTips{arc}
-			}
 			auditLog, err := audit.Open(auditPath(cfg.DataDir))
 			if err != nil {
 				return fmt.Errorf("audit log: %w", err)
 			}
 			closers = append(closers, closeLogged(log, "audit log", auditLog.Close))
-			api.Audit = auditLog
+			deps := desk.Deps{Audit: auditLog}
 			if arc != nil {
 				feedback, err := os.OpenFile(filepath.Join(cfg.DataDir, "feedback.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 				if err != nil {
 					return err
 				}
 				closers = append(closers, closeLogged(log, "feedback", feedback.Close))
-				api.Desk = &desk.Desk{Keep: keepInArchive(arc), PutRecord: arc.PutRecord, GetRecord: arc.GetRecord,
-					Feedback:  func(line []byte) error { _, err := feedback.Write(append(line, '\n')); return err },
-					Corrected: func(field string) { m.Corrected.WithLabelValues(field).Inc() },
-					Open:      arc.Open}
+				deps.Records, deps.Files, deps.Keeper = arc, arc, desk.KeepFunc(keepInArchive(arc))
+				deps.Feedback, deps.Corrected, deps.Archived = feedback, m.Corrected, keptTips{arc}
 			}
-			api.Register(analystMux)
-			var intakePages http.Handler
 			if public != nil {
-				intakePages = public.OfficerPages(account.NameOf)
+				deps.Intake = public.OfficerPages(account.NameOf)
 			}
-			pages, err := desk.NewPages(api, gate, auditPath(cfg.DataDir), intakePages)
+			analysts, err := desk.New(desk.Config{AuditPath: auditPath(cfg.DataDir)}, idx, gate, deps, log.With("api", "analyst"))
 			if err != nil {
 				return err
 			}
-			pages.Register(analystMux)
+			analysts.Register(analystMux)
 		}
 		if public != nil {
 			analystMux.HandleFunc("POST /api/v1/intake", public.OfficerIntake(account.NameOf))

@@ -3,7 +3,6 @@ package desk
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -61,11 +60,8 @@ func TestAccessControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer auditLog.Close()
-	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	api.Audit = auditLog
-	mux := http.NewServeMux()
-	api.Register(mux)
-	srv := httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil).Wrap(mux))
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	srv := httptest.NewServer(gate.Wrap(deskMux(t, Config{}, x, gate, Deps{Audit: auditLog})))
 	defer srv.Close()
 
 	call := func(user, method, path string) (int, map[string]any) {

@@ -1,7 +1,6 @@
 package desk
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -18,21 +18,28 @@ import (
 	"github.com/tipline/tipline/internal/tip"
 )
 
-// Desk is what the analysts' actions on a tip need besides the index, in a process that holds
-// the archive (tipline serve all in one): without it those actions answer 503.
-type Desk struct {
-	// Keep archives a changed tip (index.Stage.Keep), so a rebuild keeps the change.
-	Keep func(ctx context.Context, tips []*tip.Tip) error
-	// PutRecord and GetRecord reach the archive's records: the workflow record the reporter's
-	// status page reads, and the sealed identities.
-	PutRecord func(ctx context.Context, key string, data []byte) error
-	GetRecord func(ctx context.Context, key string) ([]byte, error)
-	// Feedback appends one JSON line per correction, for tuning the rules.
-	Feedback func(line []byte) error
-	// Corrected counts corrections by field (category, office).
-	Corrected func(field string)
-	// Open reads an archived file by its sha256.
-	Open func(ctx context.Context, sha string) (io.ReadCloser, error)
+// changes are what the analysts' actions on a tip need besides the engine, in a process that
+// holds the archive (Deps.Records, Files, Keeper, Feedback, Corrected): without them (nil) those
+// actions answer 503.
+type changes struct {
+	records   Records
+	files     Files
+	keeper    Keeper
+	corrected Counter
+	mu        sync.Mutex // one feedback line at a time, whole
+	feedback  io.Writer
+}
+
+// feed appends v as one JSON line to the feedback file, for fitting the rules.
+func (c *changes) feed(v any) error {
+	line, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err = c.feedback.Write(append(line, '\n'))
+	return err
 }
 
 // next states an analyst may move a tip to: forward one step or more, or back from closed to
@@ -44,7 +51,7 @@ var nextStatuses = map[string][]string{
 	tip.StatusClosed:        {tip.StatusInvestigating},
 }
 
-func (a *API) registerDesk(mux *http.ServeMux) {
+func (a *api) registerDesk(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/tips/{id}/status", a.setStatus)
 	mux.HandleFunc("POST /api/v1/tips/{id}/correction", a.correct)
 	mux.HandleFunc("POST /api/v1/tips/{id}/review", a.review)
@@ -59,7 +66,7 @@ var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // can name the reporter (an e-mail's .eml) follows the identity rules: a supervisor of the
 // receiving office or an admin, with ?reason=, audited first. Files are always downloads, never
 // pages: whatever a tip's files contain, the browser does not run it here.
-func (a *API) attachment(w http.ResponseWriter, r *http.Request) {
+func (a *api) attachment(w http.ResponseWriter, r *http.Request) {
 	sha := r.PathValue("sha")
 	if !shaPattern.MatchString(sha) {
 		writeError(w, http.StatusBadRequest, "an attachment is named by its sha256: 64 hexadecimal digits")
@@ -76,7 +83,7 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) {
 }
 
 // sendFile serves t's file sha (see attachment), or refuses before anything is written.
-func (a *API) sendFile(w http.ResponseWriter, r *http.Request, t *tip.Tip, sha string, original bool, reason string) error {
+func (a *api) sendFile(w http.ResponseWriter, r *http.Request, t *tip.Tip, sha string, original bool, reason string) error {
 	var file *tip.Attachment
 	for _, f := range append(slices.Clone(t.Attachments), derefAttachment(t.Original)...) {
 		if f.SHA256 == sha {
@@ -108,7 +115,7 @@ func (a *API) sendFile(w http.ResponseWriter, r *http.Request, t *tip.Tip, sha s
 		detail["original"] = true
 	}
 	detail["sha256"] = serve.SHA256
-	rc, err := a.Desk.Open(r.Context(), serve.SHA256)
+	rc, err := a.changes.files.Open(r.Context(), serve.SHA256)
 	if err != nil {
 		a.log.Error("attachment not readable", "id", t.ID, "err", err)
 		return refusal(http.StatusServiceUnavailable, "the archive is not available")
@@ -188,13 +195,13 @@ func record(r *http.Request, t *tip.Tip, field, from, to, note string) {
 }
 
 // persist archives the changed tip, then re-indexes it (the order index.Stage.Keep documents).
-func (a *API) persist(r *http.Request, t *tip.Tip) error {
+func (a *api) persist(r *http.Request, t *tip.Tip) error {
 	tips := []*tip.Tip{t}
-	if err := a.Desk.Keep(r.Context(), tips); err != nil {
+	if err := a.changes.keeper.Keep(r.Context(), tips); err != nil {
 		a.log.Error("change not archived", "id", t.ID, "err", err)
 		return refusal(http.StatusServiceUnavailable, "the archive is not available")
 	}
-	if refused, err := a.idx.Put(tips); err != nil || refused != nil {
+	if refused, err := a.engine.Put(tips); err != nil || refused != nil {
 		a.log.Error("change not indexed", "id", t.ID, "err", err)
 		return refusal(http.StatusServiceUnavailable, "the index is not available")
 	}
@@ -223,8 +230,8 @@ func writeDeskError(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusInternalServerError, err.Error())
 }
 
-func (a *API) deskTip(w http.ResponseWriter, r *http.Request) (*tip.Tip, bool) {
-	if a.Desk == nil {
+func (a *api) deskTip(w http.ResponseWriter, r *http.Request) (*tip.Tip, bool) {
+	if a.changes == nil {
 		writeError(w, http.StatusServiceUnavailable, errNoDesk.Error())
 		return nil, false
 	}
@@ -234,7 +241,7 @@ func (a *API) deskTip(w http.ResponseWriter, r *http.Request) (*tip.Tip, bool) {
 var errNoDesk = refusal(http.StatusServiceUnavailable, "this process does not hold the archive: changes are made where tipline runs all in one")
 
 // setStatus moves a tip through new → assigned → investigating → closed.
-func (a *API) setStatus(w http.ResponseWriter, r *http.Request) {
+func (a *api) setStatus(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Status string `json:"status"`
 		Note   string `json:"note"`
@@ -254,7 +261,7 @@ func (a *API) setStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // changeStatus moves t to status, audited, archived and re-indexed.
-func (a *API) changeStatus(r *http.Request, t *tip.Tip, status, note string) error {
+func (a *api) changeStatus(r *http.Request, t *tip.Tip, status, note string) error {
 	from := tip.StatusNew
 	if t.Handling != nil {
 		from = t.Handling.Status
@@ -269,7 +276,7 @@ func (a *API) changeStatus(r *http.Request, t *tip.Tip, status, note string) err
 	t.Handling.Status = status
 	// The reporter's status page reads the workflow record; the tip itself carries the history.
 	rec, _ := json.Marshal(map[string]string{"status": status})
-	if err := a.Desk.PutRecord(r.Context(), tip.WorkflowKey(t.ID), rec); err != nil {
+	if err := a.changes.records.PutRecord(r.Context(), tip.WorkflowKey(t.ID), rec); err != nil {
 		return refusal(http.StatusServiceUnavailable, "the archive is not available")
 	}
 	return a.persist(r, t)
@@ -277,7 +284,7 @@ func (a *API) changeStatus(r *http.Request, t *tip.Tip, status, note string) err
 
 // correct changes a tip's category or office, records why, and feeds the correction back for
 // tuning the rules.
-func (a *API) correct(w http.ResponseWriter, r *http.Request) {
+func (a *api) correct(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Category string `json:"category"`
 		Office   string `json:"office"`
@@ -317,7 +324,7 @@ func checkCorrection(category, office, reason string) error {
 
 // applyCorrection changes t's category and/or office (checked by checkCorrection), audited,
 // archived, re-indexed, counted and written to the feedback file.
-func (a *API) applyCorrection(r *http.Request, t *tip.Tip, category, office, reason string) error {
+func (a *api) applyCorrection(r *http.Request, t *tip.Tip, category, office, reason string) error {
 	feedback := map[string]any{"id": t.ID, "text": t.Text, "user": account.NameOf(r), "reason": reason, "at": time.Now().UTC()}
 	if t.Verdict != nil {
 		feedback["rules_version"], feedback["score"] = t.Verdict.RulesVersion, t.Verdict.Score
@@ -331,27 +338,26 @@ func (a *API) applyCorrection(r *http.Request, t *tip.Tip, category, office, rea
 		record(r, t, "category", string(t.Verdict.Category), category, reason)
 		t.Verdict.Category = tip.Category(category)
 		t.Handling.Reviewed = true // an analyst decided: it leaves the review queue
-		a.Desk.Corrected("category")
+		a.changes.corrected.WithLabelValues("category").Inc()
 	}
 	if office != "" && string(t.Office) != office {
 		feedback["from_office"], feedback["to_office"] = t.Office, office
 		record(r, t, "office", string(t.Office), office, reason)
 		t.Office = tip.Office(office)
 		t.Routing = tip.Routing{Reason: tip.RouteAnalyst, Detail: account.NameOf(r)}
-		a.Desk.Corrected("office")
+		a.changes.corrected.WithLabelValues("office").Inc()
 	}
 	if err := a.persist(r, t); err != nil {
 		return err
 	}
-	line, _ := json.Marshal(feedback)
-	if err := a.Desk.Feedback(line); err != nil {
+	if err := a.changes.feed(feedback); err != nil {
 		a.log.Error("feedback not written", "err", err)
 	}
 	return nil
 }
 
 // review answers POST /api/v1/tips/{id}/review {"category"}: the review queue's one step.
-func (a *API) review(w http.ResponseWriter, r *http.Request) {
+func (a *api) review(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Category string `json:"category"`
 	}
@@ -372,7 +378,7 @@ func (a *API) review(w http.ResponseWriter, r *http.Request) {
 // reviewTip confirms t's category (category is the one it has) or corrects it to category, in
 // one step: the tip leaves the review queue, and the feedback file learns the answer, which
 // the next "tipline rules fit --feedback" fits on.
-func (a *API) reviewTip(r *http.Request, t *tip.Tip, category string) error {
+func (a *api) reviewTip(r *http.Request, t *tip.Tip, category string) error {
 	switch {
 	case t.Verdict == nil:
 		return refusal(http.StatusBadRequest, "this tip has no verdict to review")
@@ -389,9 +395,8 @@ func (a *API) reviewTip(r *http.Request, t *tip.Tip, category string) error {
 	if err := a.persist(r, t); err != nil {
 		return err
 	}
-	line, _ := json.Marshal(map[string]any{"id": t.ID, "text": t.Text, "user": account.NameOf(r), "at": time.Now().UTC(),
-		"rules_version": t.Verdict.RulesVersion, "score": t.Verdict.Score, "confirmed": category})
-	if err := a.Desk.Feedback(line); err != nil {
+	if err := a.changes.feed(map[string]any{"id": t.ID, "text": t.Text, "user": account.NameOf(r), "at": time.Now().UTC(),
+		"rules_version": t.Verdict.RulesVersion, "score": t.Verdict.Score, "confirmed": category}); err != nil {
 		a.log.Error("feedback not written", "err", err)
 	}
 	return nil
@@ -401,7 +406,7 @@ func (a *API) reviewTip(r *http.Request, t *tip.Tip, category string) error {
 // the tip is routed to, or an admin, with that office's (or the city's) private key, which the
 // request carries and nothing keeps, and a reason, recorded in the audit log before anything is
 // shown.
-func (a *API) openIdentity(w http.ResponseWriter, r *http.Request) {
+func (a *api) openIdentity(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Reason string `json:"reason"`
 		Key    string `json:"key"`    // the office's private key, as tipline keys init wrote it
@@ -454,7 +459,7 @@ func mayOpenFor(r *http.Request, t *tip.Tip) error {
 
 // identity opens t's sealed identity with key (keyOf's private key; empty: the tip's office),
 // audited before it is returned.
-func (a *API) identity(r *http.Request, t *tip.Tip, reason, key string, keyOf tip.Office) (seal.Identity, error) {
+func (a *api) identity(r *http.Request, t *tip.Tip, reason, key string, keyOf tip.Office) (seal.Identity, error) {
 	if err := mayOpenFor(r, t); err != nil {
 		return seal.Identity{}, err
 	}
@@ -468,7 +473,7 @@ func (a *API) identity(r *http.Request, t *tip.Tip, reason, key string, keyOf ti
 	if err != nil {
 		return seal.Identity{}, refusal(http.StatusBadRequest, "the key cannot be read")
 	}
-	sealed, err := a.Desk.GetRecord(r.Context(), t.Reporter.Sealed)
+	sealed, err := a.changes.records.GetRecord(r.Context(), t.Reporter.Sealed)
 	if err != nil {
 		return seal.Identity{}, refusal(http.StatusServiceUnavailable, "the archive is not available")
 	}

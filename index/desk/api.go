@@ -20,33 +20,27 @@ import (
 	"github.com/tipline/tipline/internal/tip"
 )
 
-// API serves search and tip detail to analysts.
-type API struct {
-	idx *index.Index
-	log *slog.Logger
-	// Archived, if set, is the archive's copy of every indexed tip, which rebuilds read by
-	// default (?from=archive); without it, or with ?from=index, they read the index itself.
-	Archived index.Source
-	// Audit, if set, records every search and tip view; when it cannot, the answer is refused.
-	Audit Auditor
-	// Desk, if set, lets analysts change tips (status, corrections) and open identities.
-	Desk *Desk
-}
-
-// Auditor records who did what: the entry's user, action, target, detail and offices.
-type Auditor interface {
-	Add(e audit.Entry) error
+// api is the desk's JSON API: search, tip detail, related tips, export, clusters, rebuilds and
+// the actions on a tip (actions.go). The pages call the same methods.
+type api struct {
+	engine Engine
+	log    *slog.Logger
+	// archived is Deps.Archived; auditor is Deps.Audit (nil: nothing recorded); changes are
+	// the archive's side of the actions (nil: they answer 503).
+	archived index.Source
+	auditor  Auditor
+	changes  *changes
 }
 
 // audit records an action of the signed-in user (account.Local without accounts) that touches
 // no tip in particular (a search, a sign-in): it belongs to the user's office.
-func (a *API) audit(r *http.Request, action, target string, detail map[string]any) error {
+func (a *api) audit(r *http.Request, action, target string, detail map[string]any) error {
 	return a.record(r, audit.Entry{Action: action, Target: target, Detail: detail})
 }
 
 // auditTip records an action on tip t: it belongs to t's office, to also's (the office a
 // correction moves it to) and to the user's, so that each of their admins reads it.
-func (a *API) auditTip(r *http.Request, action string, t *tip.Tip, detail map[string]any, also ...tip.Office) error {
+func (a *api) auditTip(r *http.Request, action string, t *tip.Tip, detail map[string]any, also ...tip.Office) error {
 	offices := []string{string(t.Office)}
 	for _, o := range also {
 		if o != "" && !slices.Contains(offices, string(o)) {
@@ -56,26 +50,23 @@ func (a *API) auditTip(r *http.Request, action string, t *tip.Tip, detail map[st
 	return a.record(r, audit.Entry{Action: action, Target: t.ID, Detail: detail, Offices: offices})
 }
 
-func (a *API) record(r *http.Request, e audit.Entry) error {
-	if a.Audit == nil {
+func (a *api) record(r *http.Request, e audit.Entry) error {
+	if a.auditor == nil {
 		return nil
 	}
 	e.User = account.NameOf(r)
 	if u, ok := account.FromContext(r.Context()); ok {
 		e.UserOffice = u.Office
 	}
-	if err := a.Audit.Add(e); err != nil {
+	if err := a.auditor.Add(e); err != nil {
 		a.log.Error("audit log not written; answer refused", "err", err)
 		return err
 	}
 	return nil
 }
 
-// NewAPI returns the analyst API over idx.
-func NewAPI(idx *index.Index, log *slog.Logger) *API { return &API{idx: idx, log: log} }
-
-// Register adds the API's routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
+// register adds the API's routes to mux.
+func (a *api) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/search", a.search)
 	mux.HandleFunc("GET /api/v1/tips/{id}", a.tip)
 	mux.HandleFunc("GET /api/v1/tips/{id}/related", a.related)
@@ -88,7 +79,7 @@ func (a *API) Register(mux *http.ServeMux) {
 
 // startRebuild begins rebuilding the index in the background (tipline reindex); the old index
 // answers searches until the new one is swapped in.
-func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
+func (a *api) startRebuild(w http.ResponseWriter, r *http.Request) {
 	if !seesCityTotals(r) {
 		// One index serves every office: rebuilding it is the city's operators' act, and its
 		// progress counts the city's tips.
@@ -101,17 +92,17 @@ func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var src index.Source // nil: the index itself
-	if from != "index" && a.Archived != nil {
+	if from != "index" && a.archived != nil {
 		// Tips indexed before the archive kept them would be lost from an archive rebuild.
-		kept, err := a.Archived.Count(r.Context())
+		kept, err := a.archived.Count(r.Context())
 		if err != nil {
 			writeError(w, http.StatusServiceUnavailable, "the archive cannot be read: "+err.Error())
 			return
 		}
-		docs, _ := a.idx.Count()
+		docs, _ := a.engine.Count()
 		switch {
 		case uint64(kept) >= docs:
-			src, from = a.Archived, "archive"
+			src, from = a.archived, "archive"
 		case from == "archive" && seesCityTotals(r):
 			writeError(w, http.StatusConflict, fmt.Sprintf("the archive keeps %d of the index's %d tips (those indexed before it kept them): rebuild once with from=index", kept, docs))
 			return
@@ -129,12 +120,12 @@ func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
 		from = "index"
 	}
 	// Not the request's context: the rebuild outlives the request that started it.
-	err := a.idx.StartRebuild(context.WithoutCancel(r.Context()), src, from, func(err error) {
+	err := a.engine.StartRebuild(context.WithoutCancel(r.Context()), src, from, func(err error) {
 		if err != nil {
 			a.log.Error("index rebuild failed; the old index keeps serving", "err", err)
 			return
 		}
-		a.log.Info("index rebuilt and swapped in", "tips", a.idx.RebuildStatus().Done, "from", from)
+		a.log.Info("index rebuilt and swapped in", "tips", a.engine.RebuildStatus().Done, "from", from)
 	})
 	status := http.StatusAccepted
 	if errors.Is(err, index.ErrRebuilding) {
@@ -143,14 +134,14 @@ func (a *API) startRebuild(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, a.rebuildStatusFor(r))
 }
 
-func (a *API) rebuildStatus(w http.ResponseWriter, r *http.Request) {
+func (a *api) rebuildStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, a.rebuildStatusFor(r))
 }
 
 // rebuildStatusFor is the rebuild's status as the signed-in user may see it: with its counts
 // only for those who see the city's totals, its state alone for everybody else.
-func (a *API) rebuildStatusFor(r *http.Request) any {
-	s := a.idx.RebuildStatus()
+func (a *api) rebuildStatusFor(r *http.Request) any {
+	s := a.engine.RebuildStatus()
 	if seesCityTotals(r) {
 		return s
 	}
@@ -207,7 +198,7 @@ func userOffices(r *http.Request) []tip.Office {
 	return nil
 }
 
-func (a *API) search(w http.ResponseWriter, r *http.Request) {
+func (a *api) search(w http.ResponseWriter, r *http.Request) {
 	res, _, err := a.runSearch(r)
 	if err != nil {
 		writeDeskError(w, err)
@@ -217,7 +208,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 }
 
 // runSearch runs the request's search within the user's offices and audits it, refused or not.
-func (a *API) runSearch(r *http.Request) (*index.Result, index.Query, error) {
+func (a *api) runSearch(r *http.Request) (*index.Result, index.Query, error) {
 	q, err := scopedQuery(r)
 	if err == nil {
 		err = q.Normalize() // the caller pages with q's size
@@ -225,7 +216,7 @@ func (a *API) runSearch(r *http.Request) (*index.Result, index.Query, error) {
 	if err != nil {
 		return nil, q, a.refuseSearch(r, q, err)
 	}
-	res, err := a.idx.Search(r.Context(), q)
+	res, err := a.engine.Search(r.Context(), q)
 	if err != nil {
 		return nil, q, a.refuseSearch(r, q, err)
 	}
@@ -237,7 +228,7 @@ func (a *API) runSearch(r *http.Request) (*index.Result, index.Query, error) {
 
 // refuseSearch audits a search that got no answer and says why: a probe for what the index
 // holds is as much an analyst's act as a search that answered.
-func (a *API) refuseSearch(r *http.Request, q index.Query, err error) error {
+func (a *api) refuseSearch(r *http.Request, q index.Query, err error) error {
 	status, msg := http.StatusInternalServerError, "search failed"
 	switch {
 	case errors.Is(err, index.ErrBusy):
@@ -255,7 +246,7 @@ func (a *API) refuseSearch(r *http.Request, q index.Query, err error) error {
 	return refusal(status, msg)
 }
 
-func (a *API) tip(w http.ResponseWriter, r *http.Request) {
+func (a *api) tip(w http.ResponseWriter, r *http.Request) {
 	t, err := a.viewTip(r, r.PathValue("id"))
 	if err != nil {
 		writeDeskError(w, err)
@@ -265,7 +256,7 @@ func (a *API) tip(w http.ResponseWriter, r *http.Request) {
 }
 
 // viewTip loads a tip the user may see and audits the view.
-func (a *API) viewTip(r *http.Request, id string) (*tip.Tip, error) {
+func (a *api) viewTip(r *http.Request, id string) (*tip.Tip, error) {
 	// Another office's tip is answered as if it did not exist: its existence is not told either.
 	t, err := a.loadVisible(r, id)
 	if err != nil {
@@ -328,13 +319,13 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 
 // related answers GET /api/v1/tips/{id}/related: the tips sharing each of the tip's phone
 // numbers, accounts, apps, sites and cards, newest first, within the user's offices.
-func (a *API) related(w http.ResponseWriter, r *http.Request) {
+func (a *api) related(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	t, ok := a.visibleTip(w, r, id)
 	if !ok {
 		return
 	}
-	out, err := a.idx.Related(r.Context(), t, userOffices(r))
+	out, err := a.engine.Related(r.Context(), t, userOffices(r))
 	if err != nil {
 		a.log.Error("related tips failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "lookup failed")
@@ -348,7 +339,7 @@ func (a *API) related(w http.ResponseWriter, r *http.Request) {
 }
 
 // visibleTip loads a tip the signed-in user may see, or answers 404 as for an unknown one.
-func (a *API) visibleTip(w http.ResponseWriter, r *http.Request, id string) (*tip.Tip, bool) {
+func (a *api) visibleTip(w http.ResponseWriter, r *http.Request, id string) (*tip.Tip, bool) {
 	t, err := a.loadVisible(r, id)
 	if err != nil {
 		writeDeskError(w, err)
@@ -361,18 +352,19 @@ var errNoTip = refusal(http.StatusNotFound, "no such tip")
 
 // loadVisible loads a tip the signed-in user may see; another office's is errNoTip, as an
 // unknown one.
-func (a *API) loadVisible(r *http.Request, id string) (*tip.Tip, error) {
+func (a *api) loadVisible(r *http.Request, id string) (*tip.Tip, error) {
 	if !tip.ValidID(id) {
 		return nil, errNoTip
 	}
-	t, err := a.idx.Get(r.Context(), id)
-	if errors.Is(err, index.ErrNotFound) {
-		return nil, errNoTip
-	}
+	found, err := a.engine.GetMany(r.Context(), []string{id})
 	if err != nil {
 		a.log.Error("tip lookup failed", "id", id, "err", err)
 		return nil, refusal(http.StatusInternalServerError, "lookup failed")
 	}
+	if len(found) == 0 {
+		return nil, errNoTip
+	}
+	t := found[0]
 	if u, ok := account.FromContext(r.Context()); ok && !u.Sees(t.Office) {
 		return nil, errNoTip
 	}
@@ -384,7 +376,7 @@ const exportLimit = 10000
 
 // export answers GET /api/v1/export with the search's parameters: the matching tips the user
 // may see as CSV, UTF-8 with a byte-order mark so that Excel shows the Chinese correctly.
-func (a *API) export(w http.ResponseWriter, r *http.Request) {
+func (a *api) export(w http.ResponseWriter, r *http.Request) {
 	q, err := scopedQuery(r)
 	if err != nil {
 		writeDeskError(w, a.refuseSearch(r, q, err))
@@ -393,7 +385,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 	q.Sort, q.Size, q.NoFacets = "date", index.MaxPageSize, true
 	var rows [][]string
 	for q.Page = 1; len(rows) < exportLimit; q.Page++ {
-		res, err := a.idx.Search(r.Context(), q)
+		res, err := a.engine.Search(r.Context(), q)
 		if err != nil {
 			writeDeskError(w, a.refuseSearch(r, q, err))
 			return
@@ -402,7 +394,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) {
 		for i, h := range res.Hits {
 			ids[i] = h.ID
 		}
-		tips, err := a.idx.GetMany(r.Context(), ids)
+		tips, err := a.engine.GetMany(r.Context(), ids)
 		if err != nil {
 			a.log.Error("export failed", "err", err)
 			writeError(w, http.StatusInternalServerError, "export failed")

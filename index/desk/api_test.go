@@ -2,8 +2,6 @@ package desk
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -21,9 +19,7 @@ func TestAPI(t *testing.T) {
 		newTip("有人雇水军在网上控评 <script>alert(1)</script>", tip.TrollArmy, tip.Liunan, day.Add(48*time.Hour)),
 	}
 	idx := indexOf(t, tips...)
-	mux := http.NewServeMux()
-	NewAPI(idx, slog.New(slog.NewTextHandler(io.Discard, nil))).Register(mux)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(deskMux(t, Config{}, idx, openGate(t), Deps{}))
 	defer srv.Close()
 	tests := []struct {
 		path   string

@@ -1,11 +1,8 @@
 package desk
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -29,7 +26,7 @@ func TestAnalystBadInput(t *testing.T) {
 	}
 	defer x.Close()
 	shot, clean, pdf := strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)
-	blobs := map[string][]byte{shot: []byte("PNG with GPS"), clean: []byte("PNG without"), pdf: []byte("%PDF-1.4")}
+	blobs := memFiles{shot: []byte("PNG with GPS"), clean: []byte("PNG without"), pdf: []byte("%PDF-1.4")}
 	mine := newTip("柳南区有人放贷，附截图和合同", tip.PredatoryLoan, tip.Liunan, time.Now().UTC())
 	mine.Attachments = []tip.Attachment{
 		{Name: "截图.png", MediaType: "image/png", SHA256: shot, Clean: &tip.Attachment{MediaType: "image/png", SHA256: clean}},
@@ -43,14 +40,9 @@ func TestAnalystBadInput(t *testing.T) {
 	users, _ := account.Open(filepath.Join(dir, "users.json"))
 	analyst, _ := users.Add(account.User{Name: "liunan.analyst", Role: account.RoleAnalyst, Office: "liunan"}, "")
 	supervisor, _ := users.Add(account.User{Name: "liunan.supervisor", Role: account.RoleSupervisor, Office: "liunan"}, "")
-	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	api.Desk = &Desk{Keep: func(context.Context, []*tip.Tip) error { return nil },
-		Open: func(_ context.Context, sha string) (io.ReadCloser, error) {
-			return io.NopCloser(bytes.NewReader(blobs[sha])), nil
-		}}
-	mux := http.NewServeMux()
-	api.Register(mux)
-	srv := httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil).Wrap(mux))
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	deps := withArchive(&memRecords{m: map[string][]byte{}}, blobs, nil)
+	srv := httptest.NewServer(gate.Wrap(deskMux(t, Config{}, x, gate, deps)))
 	defer srv.Close()
 	get := func(token, path string) (int, http.Header, string) {
 		req, _ := http.NewRequest("GET", srv.URL+path, nil)

@@ -10,7 +10,7 @@ import (
 
 // clusters answers GET /api/v1/clusters?from=&to=&size=: the entities shared by the most tips
 // in the period (default: the last 30 days), within the user's offices.
-func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
+func (a *api) clusters(w http.ResponseWriter, r *http.Request) {
 	out, _, _, err := a.runClusters(r)
 	if err != nil {
 		writeDeskError(w, err)
@@ -21,7 +21,7 @@ func (a *API) clusters(w http.ResponseWriter, r *http.Request) {
 
 // runClusters reads the period and size, finds the clusters within the user's offices and
 // audits the look.
-func (a *API) runClusters(r *http.Request) (out []index.Cluster, from, to time.Time, err error) {
+func (a *api) runClusters(r *http.Request) (out []index.Cluster, from, to time.Time, err error) {
 	v := r.URL.Query()
 	if from, to, err = parsePeriod(v); err != nil {
 		return nil, from, to, refusal(http.StatusBadRequest, err.Error())
@@ -35,7 +35,7 @@ func (a *API) runClusters(r *http.Request) (out []index.Cluster, from, to time.T
 			return nil, from, to, refusal(http.StatusBadRequest, "size is a number from 1 to 100")
 		}
 	}
-	out, err = a.idx.Clusters(r.Context(), from, to, userOffices(r), size)
+	out, err = a.engine.Clusters(r.Context(), from, to, userOffices(r), size)
 	if err != nil {
 		a.log.Error("clusters failed", "err", err)
 		return nil, from, to, refusal(http.StatusInternalServerError, "clusters failed")

@@ -5,15 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
@@ -21,28 +22,6 @@ import (
 	"github.com/tipline/tipline/internal/seal"
 	"github.com/tipline/tipline/internal/tip"
 )
-
-type memRecords struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (r *memRecords) Put(_ context.Context, k string, v []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.m[k] = bytes.Clone(v)
-	return nil
-}
-
-func (r *memRecords) Get(_ context.Context, k string) ([]byte, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	v, ok := r.m[k]
-	if !ok {
-		return nil, index.ErrNotFound
-	}
-	return v, nil
-}
 
 // TestDesk: the status workflow (and the record the reporter's page reads), corrections
 // (re-indexed, counted, fed back, in the history), and opening a sealed identity: only a
@@ -81,18 +60,11 @@ func TestDesk(t *testing.T) {
 	auditLog, _ := audit.Open(auditPath)
 	defer auditLog.Close()
 	var feedback bytes.Buffer
-	corrected := map[string]int{}
-	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	api.Audit = auditLog
-	api.Desk = &Desk{
-		Keep:      func(context.Context, []*tip.Tip) error { return nil },
-		PutRecord: records.Put, GetRecord: records.Get,
-		Feedback:  func(line []byte) error { feedback.Write(append(line, '\n')); return nil },
-		Corrected: func(f string) { corrected[f]++ },
-	}
-	mux := http.NewServeMux()
-	api.Register(mux)
-	srv := httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil).Wrap(mux))
+	deps := withArchive(records, memFiles{}, &feedback)
+	deps.Audit = auditLog
+	corrected := deps.Corrected.(*prometheus.CounterVec)
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	srv := httptest.NewServer(gate.Wrap(deskMux(t, Config{}, x, gate, deps)))
 	defer srv.Close()
 	post := func(user, path string, body any) (int, string) {
 		b, _ := json.Marshal(body)
@@ -117,7 +89,7 @@ func TestDesk(t *testing.T) {
 			t.Errorf("status → %s: %d %s", step.to, code, out)
 		}
 	}
-	if rec, _ := records.Get(context.Background(), tip.WorkflowKey(named.ID)); !strings.Contains(string(rec), "investigating") {
+	if rec, _ := records.GetRecord(context.Background(), tip.WorkflowKey(named.ID)); !strings.Contains(string(rec), "investigating") {
 		t.Errorf("workflow record %s", rec)
 	}
 	if r, _ := x.Search(context.Background(), index.Query{Status: tip.StatusInvestigating}); r.Total != 1 {
@@ -136,8 +108,9 @@ func TestDesk(t *testing.T) {
 	if got.Verdict.Category != tip.DebtHarassment || got.Office != tip.Yufeng || got.Routing.Reason != tip.RouteAnalyst || len(got.Handling.History) != 5 {
 		t.Errorf("corrected tip %+v %+v", got.Verdict, got.Handling)
 	}
-	if corrected["category"] != 1 || corrected["office"] != 1 || !strings.Contains(feedback.String(), `"to_category":"debt_harassment"`) {
-		t.Errorf("counted %v, feedback %s", corrected, feedback.String())
+	byCategory, byOffice := testutil.ToFloat64(corrected.WithLabelValues("category")), testutil.ToFloat64(corrected.WithLabelValues("office"))
+	if byCategory != 1 || byOffice != 1 || !strings.Contains(feedback.String(), `"to_category":"debt_harassment"`) {
+		t.Errorf("counted %v by category and %v by office, feedback %s", byCategory, byOffice, feedback.String())
 	}
 	// Now routed to 鱼峰: 柳南's analyst no longer sees it.
 	if code, _ := post("liunan.analyst", base+"/status", map[string]string{"status": "closed"}); code != 404 {

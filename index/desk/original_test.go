@@ -1,13 +1,10 @@
 package desk
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -45,7 +42,7 @@ func fileSHA(b []byte) string {
 func newOriginalFixture(t *testing.T) *originalFixture {
 	t.Helper()
 	dir := t.TempDir()
-	files := map[string][]byte{}
+	files := memFiles{}
 	keep := func(b []byte) string { files[fileSHA(b)] = b; return fileSHA(b) }
 	f := &originalFixture{auditPath: filepath.Join(dir, "audit.log"), tokens: map[string]string{}, password: "柳州 correct horse 2026"}
 	f.eml = keep([]byte("From: =?UTF-8?B?6Z+m56eA5YWw?= <" + senderAddress + ">\r\nReceived: from [203.0.113.7]\r\nSubject: report\r\n\r\n柳南区有人放高利贷\r\n"))
@@ -85,28 +82,11 @@ func newOriginalFixture(t *testing.T) *originalFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { auditLog.Close() })
-	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	api.Audit = auditLog
-	records := &memRecords{m: map[string][]byte{}}
-	api.Desk = &Desk{Keep: func(context.Context, []*tip.Tip) error { return nil },
-		PutRecord: records.Put, GetRecord: records.Get, Feedback: func([]byte) error { return nil }, Corrected: func(string) {},
-		Open: func(_ context.Context, sha string) (io.ReadCloser, error) {
-			b, ok := files[sha]
-			if !ok {
-				return nil, fmt.Errorf("no file %s", sha)
-			}
-			return io.NopCloser(bytes.NewReader(b)), nil
-		}}
+	deps := withArchive(&memRecords{m: map[string][]byte{}}, files, nil)
+	deps.Audit = auditLog
 	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
 	gate.Public = PublicPath
-	pages, err := NewPages(api, gate, f.auditPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	api.Register(mux)
-	pages.Register(mux)
-	f.srv = httptest.NewServer(NoStore(gate.Wrap(mux)))
+	f.srv = httptest.NewServer(NoStore(gate.Wrap(deskMux(t, Config{AuditPath: f.auditPath}, x, gate, deps))))
 	t.Cleanup(f.srv.Close)
 	return f
 }

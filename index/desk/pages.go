@@ -28,12 +28,12 @@ import (
 //go:embed pages/*.html pages/desk.css
 var pageAssets embed.FS
 
-// Pages are the analysts' desk in the browser: sign-in, search, a tip with its evidence and
+// pages are the analysts' desk in the browser: sign-in, search, a tip with its evidence and
 // related tips, entities, clusters, statistics and (for admins) the audit log. They are
 // server-rendered without any script, read the same index through the same scoping as the
 // JSON API, and audit the same way.
-type Pages struct {
-	api  *API
+type pages struct {
+	api  *api
 	gate *account.Gate
 	tmpl *template.Template
 	// auditPath is the audit log, which admins browse and the statistics read (first views).
@@ -43,18 +43,18 @@ type Pages struct {
 	intake http.Handler
 }
 
-// NewPages returns the desk over api. auditPath may be empty (no audit browsing, no
+// newPages returns the pages over a. auditPath may be empty (no audit browsing, no
 // time-to-first-view); intake may be nil.
-func NewPages(api *API, gate *account.Gate, auditPath string, intake http.Handler) (*Pages, error) {
+func newPages(a *api, gate *account.Gate, auditPath string, intake http.Handler) (*pages, error) {
 	t, err := template.New("").Funcs(pageFuncs).ParseFS(pageAssets, "pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("desk: pages: %w", err)
 	}
-	return &Pages{api: api, gate: gate, tmpl: t, auditPath: auditPath, intake: intake}, nil
+	return &pages{api: a, gate: gate, tmpl: t, auditPath: auditPath, intake: intake}, nil
 }
 
-// Register adds the pages to mux, next to the API's routes.
-func (p *Pages) Register(mux *http.ServeMux) {
+// register adds the pages to mux, next to the API's routes.
+func (p *pages) register(mux *http.ServeMux) {
 	h := func(f http.HandlerFunc) http.Handler { return pageHeaders(http.NewCrossOriginProtection().Handler(f)) }
 	mux.Handle("GET /{$}", h(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/search", http.StatusSeeOther)
@@ -114,7 +114,7 @@ type frame struct {
 	NoLogin bool // accounts do not exist yet: the desk is open on loopback
 }
 
-func (p *Pages) frame(w http.ResponseWriter, r *http.Request, title string) frame {
+func (p *pages) frame(w http.ResponseWriter, r *http.Request, title string) frame {
 	f := frame{Title: title, NoLogin: p.gate.Open()}
 	if u, ok := account.FromContext(r.Context()); ok {
 		f.User, f.Role, f.Admin = u.Name, u.Role, u.Role == account.RoleAdmin
@@ -133,7 +133,7 @@ func (p *Pages) frame(w http.ResponseWriter, r *http.Request, title string) fram
 	return f
 }
 
-func (p *Pages) render(w http.ResponseWriter, status int, name string, data any) {
+func (p *pages) render(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := p.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
 		p.api.log.Error("page not rendered", "page", name, "err", err)
@@ -152,7 +152,7 @@ type messageData struct {
 
 // fail shows a refusal as a page: the status of the API's refusal and its reason, in Chinese
 // first.
-func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (p *pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := http.StatusInternalServerError, err.Error()
 	var de *deskError
 	if errors.As(err, &de) {
@@ -211,11 +211,11 @@ func cleanLocal(s string) bool {
 	return true
 }
 
-func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
+func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 	p.render(w, http.StatusOK, "login.html", loginData{frame: frame{Title: "登录"}, Next: safeNext(r.URL.Query().Get("next"))})
 }
 
-func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
+func (p *pages) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
@@ -240,7 +240,7 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (p *Pages) logout(w http.ResponseWriter, r *http.Request) {
+func (p *pages) logout(w http.ResponseWriter, r *http.Request) {
 	if !csrfOK(r) {
 		p.fail(w, r, errForged)
 		return
@@ -303,7 +303,7 @@ func flagName(f string) string {
 	return map[string]string{index.FlagManualTranscription: "待人工录入", index.FlagReview: "待复核"}[f]
 }
 
-func (p *Pages) searchPage(w http.ResponseWriter, r *http.Request) {
+func (p *pages) searchPage(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	data := searchData{frame: p.frame(w, r, "检索"), Q: v, Text: v.Get("q"), Sort: v.Get("sort"), From: v.Get("from"), To: v.Get("to")}
 	res, q, err := p.api.runSearch(r)
@@ -429,7 +429,7 @@ type tipData struct {
 	CanOpenOriginal       bool
 }
 
-func (p *Pages) tipPage(w http.ResponseWriter, r *http.Request) {
+func (p *pages) tipPage(w http.ResponseWriter, r *http.Request) {
 	t, err := p.api.viewTip(r, r.PathValue("id"))
 	if err != nil {
 		p.fail(w, r, err)
@@ -444,8 +444,8 @@ const relatedShown = 5
 // tipNotices are the confirmations a redirect after an action may show (?done=).
 var tipNotices = map[string]string{"status": "状态已更新。", "correction": "已更正，并已记入反馈文件。"}
 
-func (p *Pages) showTip(w http.ResponseWriter, r *http.Request, t *tip.Tip, status int, edit func(*tipData)) {
-	rel, err := p.api.idx.Related(r.Context(), t, userOffices(r))
+func (p *pages) showTip(w http.ResponseWriter, r *http.Request, t *tip.Tip, status int, edit func(*tipData)) {
+	rel, err := p.api.engine.Related(r.Context(), t, userOffices(r))
 	if err != nil {
 		p.api.log.Error("related tips failed", "id", t.ID, "err", err)
 	}
@@ -458,7 +458,7 @@ func (p *Pages) showTip(w http.ResponseWriter, r *http.Request, t *tip.Tip, stat
 	}
 	d := tipData{frame: p.frame(w, r, "线索 "+t.ID), Tip: t, Text: markMatches(t), Related: rel,
 		Next: nextStatuses[from], Categories: tip.AllCategories(), Offices: tip.Offices(),
-		CanIdentify: canOpenIdentities(r) && t.Reporter.Sealed != "", HasDesk: p.api.Desk != nil}
+		CanIdentify: canOpenIdentities(r) && t.Reporter.Sealed != "", HasDesk: p.api.changes != nil}
 	if t.Original != nil && identifiesReporter(t, t.Original) {
 		d.OriginalNamesReporter = true
 		d.CanOpenOriginal = d.HasDesk && canOpenIdentities(r) && mayOpenFor(r, t) == nil
@@ -510,7 +510,7 @@ func previewable(mediaType string) bool {
 // formTip starts a form's action on a tip: the form must carry the session's CSRF token, pass
 // check (may be nil), and name a tip the user may see, in a process that can change tips. On
 // a refusal it shows the page that says why and returns false.
-func (p *Pages) formTip(w http.ResponseWriter, r *http.Request, check func() error) (*tip.Tip, bool) {
+func (p *pages) formTip(w http.ResponseWriter, r *http.Request, check func() error) (*tip.Tip, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	err := errForged
 	if csrfOK(r) {
@@ -519,7 +519,7 @@ func (p *Pages) formTip(w http.ResponseWriter, r *http.Request, check func() err
 			err = check()
 		}
 	}
-	if err == nil && p.api.Desk == nil {
+	if err == nil && p.api.changes == nil {
 		err = errNoDesk
 	}
 	var t *tip.Tip
@@ -534,7 +534,7 @@ func (p *Pages) formTip(w http.ResponseWriter, r *http.Request, check func() err
 }
 
 // action runs a form's change on a tip through the same code as the API's, then shows the tip.
-func (p *Pages) action(w http.ResponseWriter, r *http.Request, change func(t *tip.Tip) error, done string) {
+func (p *pages) action(w http.ResponseWriter, r *http.Request, change func(t *tip.Tip) error, done string) {
 	t, ok := p.formTip(w, r, nil)
 	if !ok {
 		return
@@ -546,13 +546,13 @@ func (p *Pages) action(w http.ResponseWriter, r *http.Request, change func(t *ti
 	http.Redirect(w, r, "/tips/"+t.ID+"?done="+done, http.StatusSeeOther)
 }
 
-func (p *Pages) statusAction(w http.ResponseWriter, r *http.Request) {
+func (p *pages) statusAction(w http.ResponseWriter, r *http.Request) {
 	p.action(w, r, func(t *tip.Tip) error {
 		return p.api.changeStatus(r, t, r.PostFormValue("status"), strings.TrimSpace(r.PostFormValue("note")))
 	}, "status")
 }
 
-func (p *Pages) correctionAction(w http.ResponseWriter, r *http.Request) {
+func (p *pages) correctionAction(w http.ResponseWriter, r *http.Request) {
 	p.action(w, r, func(t *tip.Tip) error {
 		category, office, reason := r.PostFormValue("category"), r.PostFormValue("office"), r.PostFormValue("reason")
 		if t.Verdict != nil && category == string(t.Verdict.Category) {
@@ -569,7 +569,7 @@ func (p *Pages) correctionAction(w http.ResponseWriter, r *http.Request) {
 }
 
 // identityAction opens a sealed identity and shows it on the tip page of this answer only.
-func (p *Pages) identityAction(w http.ResponseWriter, r *http.Request) {
+func (p *pages) identityAction(w http.ResponseWriter, r *http.Request) {
 	t, ok := p.formTip(w, r, func() error { return mayOpenIdentity(r, r.PostFormValue("reason")) })
 	if !ok {
 		return
@@ -585,7 +585,7 @@ func (p *Pages) identityAction(w http.ResponseWriter, r *http.Request) {
 // originalAction downloads an original that names the reporter, from the tip page's form: the
 // same rules as the API's (supervisor of the receiving office or admin, a reason, audited
 // first), with the form's CSRF token, since it opens an identity.
-func (p *Pages) originalAction(w http.ResponseWriter, r *http.Request) {
+func (p *pages) originalAction(w http.ResponseWriter, r *http.Request) {
 	sha := r.PathValue("sha")
 	t, ok := p.formTip(w, r, func() error {
 		if !shaPattern.MatchString(sha) {
@@ -612,7 +612,7 @@ type entityData struct {
 }
 
 // entityPage lists every tip the user may see that names one entity (?e=kind:value).
-func (p *Pages) entityPage(w http.ResponseWriter, r *http.Request) {
+func (p *pages) entityPage(w http.ResponseWriter, r *http.Request) {
 	e := r.URL.Query().Get("e")
 	kind, value, ok := strings.Cut(e, ":")
 	if !ok || value == "" || utf8.RuneCountInString(e) > 300 {
@@ -641,7 +641,7 @@ type clustersData struct {
 	From, To string
 }
 
-func (p *Pages) clustersPage(w http.ResponseWriter, r *http.Request) {
+func (p *pages) clustersPage(w http.ResponseWriter, r *http.Request) {
 	out, from, to, err := p.api.runClusters(r)
 	if err != nil {
 		p.fail(w, r, err)
@@ -732,7 +732,7 @@ const auditPageSize = 100
 // auditPage lets admins browse the audit log, newest first, by user, action or target, with
 // the chain checked on every look. An admin of one office reads only the entries about their
 // office's tips and their office's users (audit.Entry.VisibleTo); of the city or all, every one.
-func (p *Pages) auditPage(w http.ResponseWriter, r *http.Request) {
+func (p *pages) auditPage(w http.ResponseWriter, r *http.Request) {
 	if u, ok := account.FromContext(r.Context()); (ok && u.Role != account.RoleAdmin) || (!ok && !p.gate.Open()) {
 		p.fail(w, r, refusal(http.StatusForbidden, "只有管理员可以查看审计日志。"))
 		return

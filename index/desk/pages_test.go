@@ -1,11 +1,10 @@
 package desk
 
 import (
-	"context"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -36,7 +35,7 @@ type deskFixture struct {
 	password  string
 	keys      string // the offices' key pairs; liunan's tip has an identity sealed with them
 	x         *index.Index
-	feedback  *memRecords // the feedback file's lines, by number
+	feedback  *bytes.Buffer // the feedback file
 }
 
 const hostilePhrase = `<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">点我</a>`
@@ -95,23 +94,12 @@ func newDeskFixture(t *testing.T, trusted ...netip.Prefix) *deskFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { auditLog.Close() })
-	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	api.Audit = auditLog
-	f.x, f.feedback = x, &memRecords{m: map[string][]byte{}}
-	api.Desk = &Desk{Keep: func(context.Context, []*tip.Tip) error { return nil }, PutRecord: records.Put, GetRecord: records.Get,
-		Feedback: func(line []byte) error {
-			return f.feedback.Put(context.Background(), fmt.Sprint(len(f.feedback.m)), line)
-		}, Corrected: func(string) {}}
+	f.x, f.feedback = x, &bytes.Buffer{}
+	deps := withArchive(records, memFiles{}, f.feedback)
+	deps.Audit = auditLog
 	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), trusted)
 	gate.Public = PublicPath
-	pages, err := NewPages(api, gate, f.auditPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	api.Register(mux)
-	pages.Register(mux)
-	f.srv = httptest.NewServer(gate.Wrap(mux))
+	f.srv = httptest.NewServer(gate.Wrap(deskMux(t, Config{AuditPath: f.auditPath}, x, gate, deps)))
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -51,11 +50,8 @@ func TestRebuildStatusShowsCountsOnlyToCityAdmins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	api.Archived = shortArchive{}
-	mux := http.NewServeMux()
-	api.Register(mux)
-	srv := httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil).Wrap(mux))
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	srv := httptest.NewServer(gate.Wrap(deskMux(t, Config{}, x, gate, Deps{Archived: shortArchive{}})))
 	defer srv.Close()
 	call := func(user, method, path string) (int, string) {
 		req, _ := http.NewRequest(method, srv.URL+path, nil)

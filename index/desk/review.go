@@ -33,7 +33,7 @@ type reviewData struct {
 }
 
 // reviewPage lists the user's offices' tips waiting for review, newest first.
-func (p *Pages) reviewPage(w http.ResponseWriter, r *http.Request) {
+func (p *pages) reviewPage(w http.ResponseWriter, r *http.Request) {
 	q := r.Clone(r.Context())
 	v := url.Values{"flag": {index.FlagReview}, "sort": {"date"}, "size": {"30"}}
 	if page := r.URL.Query().Get("page"); page != "" {
@@ -49,7 +49,7 @@ func (p *Pages) reviewPage(w http.ResponseWriter, r *http.Request) {
 	for i, h := range res.Hits {
 		ids[i] = h.ID
 	}
-	tips, err := p.api.idx.GetMany(r.Context(), ids)
+	tips, err := p.api.engine.GetMany(r.Context(), ids)
 	if err != nil {
 		p.fail(w, r, refusal(http.StatusInternalServerError, "线索读取失败"))
 		return
@@ -72,7 +72,7 @@ func (p *Pages) reviewPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // reviewAction is the queue's one click: confirm (the category the tip has) or correct (another).
-func (p *Pages) reviewAction(w http.ResponseWriter, r *http.Request) {
+func (p *pages) reviewAction(w http.ResponseWriter, r *http.Request) {
 	t, ok := p.formTip(w, r, nil)
 	if !ok {
 		return

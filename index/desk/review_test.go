@@ -67,10 +67,7 @@ func TestReviewQueue(t *testing.T) {
 	if h := got.Handling; h == nil || !h.Reviewed || len(h.History) != 1 || h.History[0].Field != "review" || h.History[0].User != "liunan.analyst" {
 		t.Errorf("confirmed tip's handling: %+v", got.Handling)
 	}
-	lines := ""
-	for _, l := range f.feedback.m {
-		lines += string(l) + "\n"
-	}
+	lines := f.feedback.String()
 	if !strings.Contains(lines, `"confirmed":"opinion_extortion"`) || !strings.Contains(lines, `"to_category":"troll_army"`) {
 		t.Errorf("feedback file:\n%s", lines)
 	}

@@ -1,11 +1,9 @@
 package desk
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -91,21 +89,11 @@ func newScopeFixture(t *testing.T) *scopeFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { auditLog.Close() })
-	api := NewAPI(x, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	api.Audit = auditLog
-	records := &memRecords{m: map[string][]byte{}}
-	api.Desk = &Desk{Keep: func(context.Context, []*tip.Tip) error { return nil }, PutRecord: records.Put, GetRecord: records.Get,
-		Feedback: func([]byte) error { return nil }, Corrected: func(string) {}}
+	deps := withArchive(&memRecords{m: map[string][]byte{}}, memFiles{}, nil)
+	deps.Audit = auditLog
 	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
 	gate.Public = PublicPath
-	pages, err := NewPages(api, gate, auditPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	api.Register(mux)
-	pages.Register(mux)
-	f.srv = httptest.NewServer(gate.Wrap(mux))
+	f.srv = httptest.NewServer(gate.Wrap(deskMux(t, Config{AuditPath: auditPath}, x, gate, deps)))
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -72,14 +72,14 @@ var waitBuckets = []struct {
 }
 
 // statistics computes Stats for [from, to] within offices (nil: all).
-func (p *Pages) statistics(ctx context.Context, from, to time.Time, offices []tip.Office) (*Stats, error) {
+func (p *pages) statistics(ctx context.Context, from, to time.Time, offices []tip.Office) (*Stats, error) {
 	st := &Stats{From: from, To: to, Channels: map[string]int{}, Categories: map[string]int{}}
 	list := offices
 	if list == nil {
 		list = tip.Offices()
 	}
 	for _, o := range list {
-		res, err := p.api.idx.Search(ctx, index.Query{Office: o, Offices: offices, From: from, To: to, Size: 1})
+		res, err := p.api.engine.Search(ctx, index.Query{Office: o, Offices: offices, From: from, To: to, Size: 1})
 		if err != nil {
 			return nil, fmt.Errorf("statistics of %s: %w", o, err)
 		}
@@ -110,7 +110,7 @@ func (p *Pages) statistics(ctx context.Context, from, to time.Time, offices []ti
 
 // firstViews reads the audit log for each tip's first "view" and measures it from the tip's
 // receipt, for the tips received in [from, to] within offices.
-func (p *Pages) firstViews(ctx context.Context, from, to time.Time, offices []tip.Office) (FirstView, error) {
+func (p *pages) firstViews(ctx context.Context, from, to time.Time, offices []tip.Office) (FirstView, error) {
 	fv := FirstView{Offices: map[string]Waits{}}
 	for _, b := range waitBuckets {
 		fv.Distribution = append(fv.Distribution, WaitBucket{Label: b.label})
@@ -130,7 +130,7 @@ func (p *Pages) firstViews(ctx context.Context, from, to time.Time, offices []ti
 	all := []time.Duration{}
 	per := map[string][]time.Duration{}
 	for chunk := range slices.Chunk(ids, 200) {
-		tips, err := p.api.idx.GetMany(ctx, chunk)
+		tips, err := p.api.engine.GetMany(ctx, chunk)
 		if err != nil {
 			return fv, fmt.Errorf("statistics: %w", err)
 		}
@@ -219,7 +219,7 @@ func statsPeriod(r *http.Request) (from, to time.Time, err error) {
 	return from, to, nil
 }
 
-func (p *Pages) runStats(r *http.Request) (*Stats, error) {
+func (p *pages) runStats(r *http.Request) (*Stats, error) {
 	from, to, err := statsPeriod(r)
 	if err != nil {
 		return nil, err
@@ -236,7 +236,7 @@ func (p *Pages) runStats(r *http.Request) (*Stats, error) {
 }
 
 // statsAPI answers GET /api/v1/stats?from=&to=.
-func (p *Pages) statsAPI(w http.ResponseWriter, r *http.Request) {
+func (p *pages) statsAPI(w http.ResponseWriter, r *http.Request) {
 	st, err := p.runStats(r)
 	if err != nil {
 		writeDeskError(w, err)
@@ -274,7 +274,7 @@ type statsData struct {
 	Waits    chart
 }
 
-func (p *Pages) statsPage(w http.ResponseWriter, r *http.Request) {
+func (p *pages) statsPage(w http.ResponseWriter, r *http.Request) {
 	st, err := p.runStats(r)
 	if err != nil {
 		p.fail(w, r, err)
