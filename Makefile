@@ -27,7 +27,7 @@ fuzz:
 	go test ./internal/scrub -run '^$$' -fuzz '^FuzzImage$$' -fuzztime 20s
 	go test ./internal/tip -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime 20s
 	go test ./internal/scanfile -run '^$$' -fuzz '^FuzzInspect$$' -fuzztime 20s
-	go test ./ingest/letter -run '^$$' -fuzz '^FuzzParseTSV$$' -fuzztime 20s
+	go test ./ingest/ocr -run '^$$' -fuzz '^FuzzParseTSV$$' -fuzztime 20s
 	go test ./ingest/letter -run '^$$' -fuzz '^FuzzAddressee$$' -fuzztime 20s
 	go test ./ingest/email -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s
 	go test ./index -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime 20s

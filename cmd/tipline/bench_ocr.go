@@ -17,7 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tipline/tipline/ingest/letter"
+	"github.com/tipline/tipline/ingest/ocr"
 	"github.com/tipline/tipline/internal/scanimage"
 )
 
@@ -42,15 +42,15 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 	if err != nil {
 		return err
 	}
-	reader := &letter.Reader{Tesseract: letter.Tesseract{Langs: letter.DefaultLangs}}
+	reader := &ocr.Reader{Tesseract: ocr.Tesseract{Langs: ocr.DefaultLangs}}
 	if err := reader.Tesseract.Check(ctx); err != nil {
 		return err
 	}
 	// The commands run by hand on each page: the (chi_sim+eng), and the first language
 	// alone, which is what tipline runs first.
-	byHand := []letter.Tesseract{reader.Tesseract}
+	byHand := []ocr.Tesseract{reader.Tesseract}
 	if first, _, several := strings.Cut(reader.Tesseract.Langs, "+"); several {
-		byHand = append(byHand, letter.Tesseract{Langs: first})
+		byHand = append(byHand, ocr.Tesseract{Langs: first})
 	}
 	// By kind of scan (clean, degraded): a measure per command by hand, and tipline's last.
 	type stats struct {
@@ -81,11 +81,11 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 				}
 				st.m[i].add(time.Since(t0).Seconds())
 				if run == 0 {
-					read, err := letter.ParseTSV(tsv)
+					read, err := ocr.ParseTSV(tsv)
 					if err != nil {
 						return err
 					}
-					st.m[i].cer = append(st.m[i].cer, letter.CER(p.text, pageText(read)))
+					st.m[i].cer = append(st.m[i].cer, ocr.CER(p.text, pageText(read)))
 				}
 			}
 			t0 := time.Now()
@@ -100,7 +100,7 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 				for _, pg := range read {
 					texts = append(texts, pg.Text)
 				}
-				tm.cer = append(tm.cer, letter.CER(p.text, strings.Join(texts, "\n")))
+				tm.cer = append(tm.cer, ocr.CER(p.text, strings.Join(texts, "\n")))
 			}
 		}
 		for _, st := range kinds {
@@ -182,7 +182,7 @@ func (m *measure) endRun() {
 	m.run = 0
 }
 
-func pageText(pages []letter.Page) string {
+func pageText(pages []ocr.Page) string {
 	var texts []string
 	for _, p := range pages {
 		texts = append(texts, p.Text)
@@ -229,7 +229,7 @@ func renderBenchPages(dir string, n int, scans string) ([]benchPage, error) {
 }
 
 // handRunParallel runs the Tesseract command on every page with workers processes at once.
-func handRunParallel(ctx context.Context, t letter.Tesseract, pages []benchPage, workers int) (time.Duration, error) {
+func handRunParallel(ctx context.Context, t ocr.Tesseract, pages []benchPage, workers int) (time.Duration, error) {
 	next := make(chan benchPage)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup

@@ -18,6 +18,7 @@ import (
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/ingest/email"
 	"github.com/tipline/tipline/ingest/letter"
+	"github.com/tipline/tipline/ingest/ocr"
 	"github.com/tipline/tipline/ingest/webform"
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
@@ -185,7 +186,7 @@ func ocrCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			tess := letter.Tesseract{}
+			tess := ocr.Tesseract{}
 			rt, err := sf.open(ctx, "ocr", func(ctx context.Context) error { return errors.Join(blobs.Check(), tess.Check(ctx)) })
 			if err != nil {
 				return err

@@ -30,6 +30,7 @@ import (
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/ingest/email"
 	"github.com/tipline/tipline/ingest/letter"
+	"github.com/tipline/tipline/ingest/ocr"
 	"github.com/tipline/tipline/ingest/webform"
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/archive"
@@ -314,7 +315,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	if roles[roleOCR] {
 		// Alone, the OCR part reads the scans from the ingest side's archive folder (a shared or
 		// read-only mount), without opening its database, which one process holds.
-		var blobs letter.Blobs = arc
+		var blobs ocr.Blobs = arc
 		if arc == nil {
 			files, err := archive.OpenFiles(filepath.Join(cfg.DataDir, "archive"))
 			if err != nil {
@@ -484,13 +485,13 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 }
 
 // newOCRStage builds the OCR stage: its own consumer group, one Tesseract per worker.
-func newOCRStage(ctx context.Context, cfg pipelineConfig, busCfg bus.Config, writer *bus.Writer, blobs letter.Blobs,
-	m *metrics.OCR, log *slog.Logger, onDead bus.DeadLetterObserver) (*letter.Stage, error) {
+func newOCRStage(ctx context.Context, cfg pipelineConfig, busCfg bus.Config, writer *bus.Writer, blobs ocr.Blobs,
+	m *metrics.OCR, log *slog.Logger, onDead bus.DeadLetterObserver) (*ocr.Stage, error) {
 	workers := cfg.OCRWorkers
 	if workers == 0 {
 		workers = runtime.NumCPU()
 	}
-	reader := &letter.Reader{}
+	reader := &ocr.Reader{}
 	if err := reader.Tesseract.Check(ctx); err != nil {
 		// Tips still flow: scans are marked for manual transcription until OCR works.
 		log.Error("OCR is not available; scans and screenshots will be marked for manual transcription", "err", err)
@@ -500,7 +501,7 @@ func newOCRStage(ctx context.Context, cfg pipelineConfig, busCfg bus.Config, wri
 	if err != nil {
 		return nil, err
 	}
-	return letter.NewStage(in, writer, cfg.Topics.Raw, blobs, reader, workers, m, log.With("stage", "ocr")), nil
+	return ocr.NewStage(in, writer, cfg.Topics.Raw, blobs, reader, letter.Addressee, workers, m, log.With("stage", "ocr")), nil
 }
 
 // watchLag keeps the lag gauges of a consumer group on a topic current, every few seconds:

@@ -1,3 +1,8 @@
+// Package letter is the letters channel: scans dropped into a watched folder or uploaded by an
+// office's mail room (POST /api/v1/letters) are checked (internal/scanfile), archived and
+// queued on tips.ocr, once per scan and office; a file that is no readable scan becomes a tip
+// marked for manual handling. It also knows the offices' postal addresses, by which the OCR
+// stage routes a letter once its text is read (Addressee).
 package letter
 
 import (

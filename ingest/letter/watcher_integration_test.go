@@ -4,6 +4,8 @@ package letter
 
 import (
 	"context"
+	"image"
+	"image/png"
 	"io"
 	"log/slog"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tipline/tipline/ingest"
+	"github.com/tipline/tipline/ingest/ocr"
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
@@ -47,6 +50,53 @@ func (b *memBus) topic(name string) []bus.Message {
 		}
 	}
 	return out
+}
+
+// requireOCR fails (never skips) when the OCR tools are missing under the integration tag.
+func requireOCR(t *testing.T) {
+	t.Helper()
+	if err := (ocr.Tesseract{}).Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"pdfinfo", "pdftoppm", "qpdf"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing (install Debian's poppler-utils and qpdf): %v", tool, err)
+		}
+	}
+}
+
+// letterFixture is a sample letter and its page rendered at 300 dpi.
+type letterFixture struct {
+	text string
+	page *image.Gray
+}
+
+func letters(t *testing.T) []letterFixture {
+	t.Helper()
+	r, err := scanimage.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []letterFixture
+	for _, l := range scanimage.Letters() {
+		out = append(out, letterFixture{text: l.Text(), page: r.Page(l.Lines)})
+	}
+	if len(out) < 3 {
+		t.Fatal("sample letters missing")
+	}
+	return out
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 }
 
 // TestWatcherAndStage drops good and bad files into the letters folder and follows them: good
@@ -79,7 +129,7 @@ func TestWatcherAndStage(t *testing.T) {
 	bad := map[string][]byte{
 		"empty.png":    nil,
 		"notes.png":    []byte("这是文本，不是图片"),
-		"bomb.png":     pngHeader(30000, 30000),
+		"bomb.png":     scanimage.PNGHeader(30000, 30000),
 		"report.docx":  []byte("PK\x03\x04 not a scan"),
 		"truncated.jp": []byte("\xff\xd8\xff\xe0\x00\x10JFIF"),
 	}
@@ -128,7 +178,7 @@ func TestWatcherAndStage(t *testing.T) {
 	}
 
 	// The OCR stage reads the queued tips and passes them on to the raw topic.
-	stage := NewStage(nil, b, "tips.raw", arc, &Reader{}, 2, om, log)
+	stage := ocr.NewStage(nil, b, "tips.raw", arc, &ocr.Reader{}, Addressee, 2, om, log)
 	if _, err := stage.Handle(context.Background(), b.topic("tips.ocr")); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +203,7 @@ func TestWatcherAndStage(t *testing.T) {
 			}
 			continue
 		}
-		if CER(l.text, tp.Text) > 0.03 || tp.Office != tip.City || tp.Routing.Reason != tip.RouteLetterAddress ||
+		if ocr.CER(l.text, tp.Text) > 0.03 || tp.Office != tip.City || tp.Routing.Reason != tip.RouteLetterAddress ||
 			len(tp.OCR.Pages) != 1 || tp.OCR.Pages[0].Confidence < 50 {
 			t.Errorf("read letter: office %s %+v, OCR %+v, text:\n%s", tp.Office, tp.Routing, tp.OCR, tp.Text)
 		}
@@ -190,50 +240,5 @@ func TestScanTakenInTwice(t *testing.T) {
 	}
 	if !again.Again || again.ID != first.ID || len(b.topic("tips.ocr")) != 1 {
 		t.Errorf("second take: %+v, %d tips", again, len(b.topic("tips.ocr")))
-	}
-}
-
-// TestStageReadsScreenshots: an e-mail or web tip with a chat screenshot attached gets the text
-// of the screenshot appended, so its phone numbers and accounts are found.
-func TestStageReadsScreenshots(t *testing.T) {
-	requireOCR(t)
-	arc, err := archive.OpenLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer arc.Close()
-	r, err := scanimage.NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	shot := filepath.Join(t.TempDir(), "chat.png")
-	writePNG(t, shot, r.Page([]string{"对方：不转两万块就把视频发给你通讯录里的人", "对方微信：yeliao8866 电话13977220088"}))
-	f, _ := os.Open(shot)
-	obj, err := arc.Put(context.Background(), f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, src := range []tip.Source{tip.SourceEmail, tip.SourceWeb} {
-		now := time.Now()
-		tp := &tip.Tip{Version: tip.SchemaVersion, ID: tip.NewIDs().New(now), ReceivedAt: now, Source: src, Text: "截图在附件里",
-			Attachments: []tip.Attachment{{Name: "chat.png", MediaType: "image/png", Size: obj.Size, SHA256: obj.SHA256, Ref: obj.Ref}}}
-		if !ingest.NeedsOCR(tp) {
-			t.Fatalf("%s: a tip with an image attached does not go through OCR", src)
-		}
-		ev, _ := tip.Marshal(tp)
-		b := &memBus{}
-		stage := NewStage(nil, b, "tips.raw", arc, &Reader{}, 1, metrics.NewOCR(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if _, err := stage.Handle(context.Background(), []bus.Message{{Key: []byte(tp.ID), Value: ev}}); err != nil {
-			t.Fatal(err)
-		}
-		out, err := tip.Unmarshal(b.topic("tips.raw")[0].Value)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(out.Text, "截图在附件里") || !strings.Contains(out.Text, "13977220088") || !strings.Contains(out.Text, "chat.png") ||
-			out.OCR == nil || len(out.OCR.Pages) != 1 || out.OCR.Pages[0].File != "chat.png" || out.Source != src {
-			t.Errorf("%s tip after OCR: %q %+v", src, out.Text, out.OCR)
-		}
 	}
 }

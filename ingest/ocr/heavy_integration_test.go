@@ -1,6 +1,6 @@
 //go:build integration
 
-package letter
+package ocr
 
 import (
 	"bytes"
@@ -72,7 +72,7 @@ func (o *timedOut) Write(_ context.Context, msgs ...bus.Message) error {
 // screenshot, on two OCR workers. With the default allowance each heavy tip has one image read;
 // with the allowance raised so that all are read, the normal tip still comes out first, read
 // between the heavy tips' images. The times are logged
-// (go test -tags integration -run TestHeavySubmissions -v ./ingest/letter).
+// (go test -tags integration -run TestHeavySubmissions -v ./ingest/ocr).
 func TestHeavySubmissionsDoNotHoldANormalTipBack(t *testing.T) {
 	requireOCR(t)
 	arc, err := archive.OpenLocal(t.TempDir())
@@ -128,7 +128,7 @@ func TestHeavySubmissionsDoNotHoldANormalTipBack(t *testing.T) {
 			out := &timedOut{at: map[string]time.Duration{}, tips: map[string]*tip.Tip{}}
 			in := inOrder{msgs: []bus.Message{event("heavy-1", heavy...), event("heavy-2", heavy...), event("normal", normal)}}
 			reader := &Reader{Limits: Limits{TipPixels: tc.tipPixels}}
-			stage := NewStage(in, out, "tips.raw", arc, reader, 2, metrics.NewOCR(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			stage := NewStage(in, out, "tips.raw", arc, reader, nil, 2, metrics.NewOCR(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
 			out.start = time.Now()
 			if err := stage.Run(ctx); err != nil {
 				t.Fatal(err)

@@ -2,7 +2,7 @@
 // folder and an upload endpoint archive each scan and queue it, and the OCR stage (its own
 // consumer group, so it scales apart from everything else) reads the pages with Tesseract and
 // passes the text on to classification.
-package letter
+package ocr
 
 import (
 	"context"
@@ -35,6 +35,11 @@ type Blobs interface {
 	Open(ctx context.Context, sha string) (io.ReadCloser, error)
 }
 
+// Addressee finds, in the text read from a letter, the office the letter is addressed to; ok
+// is false when nothing decides. The addresses are the letters channel's knowledge
+// (letter.Addressee): the stage is handed the function so that it depends on no channel.
+type Addressee func(text string) (office tip.Office, detail string, ok bool)
+
 // minChars is how many characters a page must yield for a letter not to be marked for manual
 // transcription.
 const minChars = 10
@@ -46,6 +51,7 @@ type Stage struct {
 	topic   string
 	blobs   Blobs
 	reader  *Reader
+	route   Addressee // nil: a letter keeps the office it came with
 	workers int
 	turns   *turns // the workers' slots, taken one page at a time
 	metrics *metrics.OCR
@@ -58,10 +64,10 @@ type Stage struct {
 const tipsPerWorker = 16
 
 // NewStage wires the OCR stage; workers is how many Tesseract processes run at once (one per
-// CPU is the most a machine gains from).
-func NewStage(in Consumer, out Publisher, rawTopic string, blobs Blobs, reader *Reader, workers int, m *metrics.OCR, log *slog.Logger) *Stage {
+// CPU is the most a machine gains from); route finds a letter's addressee in its text.
+func NewStage(in Consumer, out Publisher, rawTopic string, blobs Blobs, reader *Reader, route Addressee, workers int, m *metrics.OCR, log *slog.Logger) *Stage {
 	workers = max(workers, 1)
-	return &Stage{in: in, out: out, topic: rawTopic, blobs: blobs, reader: reader, workers: workers, turns: newTurns(workers),
+	return &Stage{in: in, out: out, topic: rawTopic, blobs: blobs, reader: reader, route: route, workers: workers, turns: newTurns(workers),
 		metrics: m, log: log}
 }
 
@@ -109,7 +115,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 		out = append(out, bus.Message{Topic: s.topic, Key: []byte(t.ID), Value: b})
 	}
 	if err := s.out.Write(ctx, out...); err != nil {
-		return nil, fmt.Errorf("letter: publish: %w", err)
+		return nil, fmt.Errorf("ocr: publish: %w", err)
 	}
 	return rejects, nil
 }
@@ -143,8 +149,8 @@ func (s *Stage) read(ctx context.Context, t *tip.Tip) error {
 		if t.OCR.Manual {
 			t.Warnings = append(t.Warnings, t.OCR.Reason)
 		}
-		if !t.Office.Valid() {
-			if office, detail, ok := Addressee(text); ok {
+		if !t.Office.Valid() && s.route != nil {
+			if office, detail, ok := s.route(text); ok {
 				t.Office = office
 				t.Routing = tip.Routing{Reason: tip.RouteLetterAddress, Detail: detail}
 			}
@@ -190,7 +196,7 @@ func (s *Stage) read(ctx context.Context, t *tip.Tip) error {
 func (s *Stage) readFile(ctx context.Context, t *tip.Tip, a tip.Attachment, label string, allow *Allowance) (text string, unread int, err error) {
 	rc, err := s.blobs.Open(ctx, a.SHA256)
 	if err != nil {
-		return "", 0, fmt.Errorf("letter: %s: %w", a.SHA256, err)
+		return "", 0, fmt.Errorf("ocr: %s: %w", a.SHA256, err)
 	}
 	defer rc.Close()
 	f, err := os.CreateTemp("", "tipline-scan-")

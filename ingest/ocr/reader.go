@@ -1,4 +1,4 @@
-package letter
+package ocr
 
 import (
 	"context"
@@ -228,7 +228,7 @@ func (r *Reader) tesseract(ctx context.Context, path string, skew float64) ([]Re
 		return nil, err
 	}
 	if len(pages) == 0 {
-		return nil, errors.New("letter: tesseract read no page")
+		return nil, errors.New("ocr: tesseract read no page")
 	}
 	if first.Langs != all.Langs &&
 		slices.ContainsFunc(pages, func(p Page) bool { return p.Confidence < secondOpinionBelow }) {

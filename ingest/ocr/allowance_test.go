@@ -1,4 +1,4 @@
-package letter
+package ocr
 
 import (
 	"bytes"
@@ -130,7 +130,7 @@ func handle(t *testing.T, stage *Stage, msgs []bus.Message) {
 
 func newTestStage(blobs memBlobs, r *Reader, workers int, in Consumer) (*Stage, *published) {
 	out := &published{}
-	return NewStage(in, out, "tips.raw", blobs, r, workers, metrics.NewOCR(prometheus.NewRegistry()),
+	return NewStage(in, out, "tips.raw", blobs, r, nil, workers, metrics.NewOCR(prometheus.NewRegistry()),
 		slog.New(slog.NewTextHandler(io.Discard, nil))), out
 }
 

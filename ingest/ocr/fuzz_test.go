@@ -1,4 +1,4 @@
-package letter
+package ocr
 
 import (
 	"testing"
@@ -21,19 +21,6 @@ func FuzzParseTSV(f *testing.F) {
 			if utf8.ValidString(string(data)) && !utf8.ValidString(p.Text) {
 				t.Fatalf("invalid UTF-8 from valid input: %q", p.Text)
 			}
-		}
-	})
-}
-
-// FuzzAddressee: OCR text of any kind routes to a valid office or to none.
-func FuzzAddressee(f *testing.F) {
-	f.Add("柳州市城中区学院路6号柳州市公安局扫黑办 收 邮政编码545001")
-	f.Add("邮政编码545001")
-	f.Add("")
-	f.Fuzz(func(t *testing.T, text string) {
-		office, detail, ok := Addressee(text)
-		if ok != office.Valid() || ok != (detail != "") {
-			t.Fatalf("office %q detail %q ok %v", office, detail, ok)
 		}
 	})
 }

@@ -1,6 +1,6 @@
 //go:build integration
 
-package letter
+package ocr
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/tipline/tipline/classify"
+	"github.com/tipline/tipline/ingest/letter"
 	"github.com/tipline/tipline/internal/scanimage"
 	"github.com/tipline/tipline/internal/tip"
 )
@@ -136,7 +137,7 @@ func TestOCRQuality(t *testing.T) {
 				if cer > v.maxCER {
 					t.Errorf("CER %.3f over %.2f:\n%s", cer, v.maxCER, got)
 				}
-				office, _, ok := Addressee(got)
+				office, _, ok := letter.Addressee(got)
 				tp := &tip.Tip{Source: tip.SourceLetter, Text: got}
 				if ok {
 					tp.Office, tp.Routing = office, tip.Routing{Reason: tip.RouteLetterAddress}

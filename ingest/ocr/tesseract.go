@@ -1,4 +1,4 @@
-package letter
+package ocr
 
 import (
 	"bufio"
@@ -53,11 +53,11 @@ func (t Tesseract) Check(ctx context.Context) error {
 	t = t.withDefaults()
 	out, err := exec.CommandContext(ctx, t.Bin, "--list-langs").CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("letter: %s: %w (install Debian's tesseract-ocr and tesseract-ocr-chi-sim)", t.Bin, err)
+		return fmt.Errorf("ocr: %s: %w (install Debian's tesseract-ocr and tesseract-ocr-chi-sim)", t.Bin, err)
 	}
 	for _, l := range strings.Split(t.Langs, "+") {
 		if !bytes.Contains(out, []byte("\n"+l+"\n")) && !bytes.HasSuffix(out, []byte("\n"+l)) {
-			return fmt.Errorf("letter: tesseract has no %q language data (install tesseract-ocr-%s)", l, strings.ReplaceAll(l, "_", "-"))
+			return fmt.Errorf("ocr: tesseract has no %q language data (install tesseract-ocr-%s)", l, strings.ReplaceAll(l, "_", "-"))
 		}
 	}
 	return nil
@@ -89,9 +89,9 @@ func (t Tesseract) Read(ctx context.Context, path string) ([]Page, error) {
 	out, err := cmd.Output()
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("letter: tesseract timed out after %s", t.Timeout)
+			return nil, fmt.Errorf("ocr: tesseract timed out after %s", t.Timeout)
 		}
-		return nil, fmt.Errorf("letter: tesseract: %w: %s", err, lastLine(stderr.String()))
+		return nil, fmt.Errorf("ocr: tesseract: %w: %s", err, lastLine(stderr.String()))
 	}
 	return ParseTSV(out)
 }
@@ -128,7 +128,7 @@ func ParseTSV(tsv []byte) ([]Page, error) {
 		if header {
 			header = false
 			if !strings.HasPrefix(sc.Text(), "level") {
-				return nil, errors.New("letter: tesseract output is not TSV")
+				return nil, errors.New("ocr: tesseract output is not TSV")
 			}
 			continue
 		}
@@ -178,7 +178,7 @@ func ParseTSV(tsv []byte) ([]Page, error) {
 	}
 	flush()
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("letter: tesseract output: %w", err)
+		return nil, fmt.Errorf("ocr: tesseract output: %w", err)
 	}
 	return pages, nil
 }

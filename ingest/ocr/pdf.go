@@ -1,4 +1,4 @@
-package letter
+package ocr
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func renderPage(ctx context.Context, path, dir string, page int, lim Limits) (st
 		"-f", n, "-l", n, "-singlefile", path, prefix).CombinedOutput()
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("letter: pdftoppm page %d: %w", page, ctx.Err())
+			return "", fmt.Errorf("ocr: pdftoppm page %d: %w", page, ctx.Err())
 		}
 		return "", unusable("PDF 第 %d 页无法渲染（%s）", page, lastLine(string(out)))
 	}
