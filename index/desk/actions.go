@@ -2,11 +2,8 @@ package desk
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -14,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/tipline/tipline/internal/account"
-	"github.com/tipline/tipline/internal/seal"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -51,128 +47,13 @@ var nextStatuses = map[string][]string{
 	tip.StatusClosed:        {tip.StatusInvestigating},
 }
 
-func (a *api) registerDesk(mux *http.ServeMux) {
+// registerActions adds the routes that change a tip or open what is kept of it.
+func (a *api) registerActions(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/tips/{id}/status", a.setStatus)
 	mux.HandleFunc("POST /api/v1/tips/{id}/correction", a.correct)
 	mux.HandleFunc("POST /api/v1/tips/{id}/review", a.review)
 	mux.HandleFunc("POST /api/v1/tips/{id}/identity", a.openIdentity)
 	mux.HandleFunc("GET /api/v1/tips/{id}/attachments/{sha}", a.attachment)
-}
-
-var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// attachment serves one of a tip's files by its sha256: for a picture, the copy without its
-// metadata unless a supervisor or admin asks for the original (?original=1). An original that
-// can name the reporter (an e-mail's .eml) follows the identity rules: a supervisor of the
-// receiving office or an admin, with ?reason=, audited first. Files are always downloads, never
-// pages: whatever a tip's files contain, the browser does not run it here.
-func (a *api) attachment(w http.ResponseWriter, r *http.Request) {
-	sha := r.PathValue("sha")
-	if !shaPattern.MatchString(sha) {
-		writeError(w, http.StatusBadRequest, "an attachment is named by its sha256: 64 hexadecimal digits")
-		return
-	}
-	t, ok := a.deskTip(w, r)
-	if !ok {
-		return
-	}
-	q := r.URL.Query()
-	if err := a.sendFile(w, r, t, sha, q.Get("original") == "1", q.Get("reason")); err != nil {
-		writeDeskError(w, err)
-	}
-}
-
-// sendFile serves t's file sha (see attachment), or refuses before anything is written.
-func (a *api) sendFile(w http.ResponseWriter, r *http.Request, t *tip.Tip, sha string, original bool, reason string) error {
-	var file *tip.Attachment
-	for _, f := range append(slices.Clone(t.Attachments), derefAttachment(t.Original)...) {
-		if f.SHA256 == sha {
-			file = &f
-			break
-		}
-	}
-	if file == nil {
-		return refusal(http.StatusNotFound, "no such attachment on this tip")
-	}
-	action, detail := "download", map[string]any{"sha256": sha}
-	serve := file
-	switch {
-	case identifiesReporter(t, file):
-		// The sender's address is in the file's headers: it is an identity, opened like one.
-		if err := mayOpenIdentity(r, reason); err != nil {
-			return refusal(deskStatus(err), "this original names the reporter (the sender's address): only a supervisor of the receiving office, or an admin, downloads it, with a reason (?reason=)")
-		}
-		if err := mayOpenFor(r, t); err != nil {
-			return err
-		}
-		action, detail["reason"], detail["name"] = "identity_original", reason, file.Name
-	case file.Clean != nil && !original:
-		serve = file.Clean
-	case file.Clean != nil:
-		if u, ok := account.FromContext(r.Context()); ok && u.Role == account.RoleAnalyst {
-			return refusal(http.StatusForbidden, "the original of a picture keeps its location and camera data: a supervisor opens it")
-		}
-		detail["original"] = true
-	}
-	detail["sha256"] = serve.SHA256
-	rc, err := a.changes.files.Open(r.Context(), serve.SHA256)
-	if err != nil {
-		a.log.Error("attachment not readable", "id", t.ID, "err", err)
-		return refusal(http.StatusServiceUnavailable, "the archive is not available")
-	}
-	defer rc.Close()
-	if err := a.auditTip(r, action, t, detail); err != nil {
-		return errAuditDown
-	}
-	h := w.Header()
-	h.Set("Content-Type", downloadType(serve.MediaType))
-	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(file.Name))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("X-Tipline-SHA256", serve.SHA256)
-	_, _ = io.Copy(w, rc)
-	return nil
-}
-
-// identifiesReporter reports whether f is t's original (or the same bytes) and that original
-// can name the reporter: an e-mail, whose From, Reply-To and Received headers name the sender
-// (its reporter is never sealed: the trust issue will seal it), or any original of a tip whose
-// reporter left an identity that is not sealed apart. Web and officer intake originals are kept
-// without the identity, which is sealed; letters are anonymous scans.
-func identifiesReporter(t *tip.Tip, f *tip.Attachment) bool {
-	if t.Original == nil || f.SHA256 != t.Original.SHA256 {
-		return false
-	}
-	return t.Source == tip.SourceEmail || t.Original.MediaType == "message/rfc822" ||
-		(t.Reporter.HasIdentity && t.Reporter.Sealed == "")
-}
-
-// deskStatus is the HTTP status of a refusal.
-func deskStatus(err error) int {
-	var de *deskError
-	if errors.As(err, &de) {
-		return de.status
-	}
-	return http.StatusInternalServerError
-}
-
-func derefAttachment(a *tip.Attachment) []tip.Attachment {
-	if a == nil {
-		return nil
-	}
-	return []tip.Attachment{*a}
-}
-
-// downloadType keeps the types a browser may show inline to pictures and PDFs; anything else
-// is a plain download.
-func downloadType(mediaType string) string {
-	switch {
-	case strings.HasPrefix(mediaType, "image/") && mediaType != "image/svg+xml", mediaType == "application/pdf",
-		strings.HasPrefix(mediaType, "audio/"), strings.HasPrefix(mediaType, "video/"):
-		return mediaType
-	}
-	return "application/octet-stream"
 }
 
 // readBody decodes a small JSON body, refusing unknown fields.
@@ -206,28 +87,6 @@ func (a *api) persist(r *http.Request, t *tip.Tip) error {
 		return refusal(http.StatusServiceUnavailable, "the index is not available")
 	}
 	return nil
-}
-
-// deskError refuses an analyst's action: the HTTP status and what to tell them.
-type deskError struct {
-	status int
-	msg    string
-}
-
-func (e *deskError) Error() string { return e.msg }
-
-func refusal(status int, msg string) error { return &deskError{status, msg} }
-
-var errAuditDown = refusal(http.StatusServiceUnavailable, "audit log unavailable")
-
-// writeDeskError answers a refused action.
-func writeDeskError(w http.ResponseWriter, err error) {
-	var de *deskError
-	if errors.As(err, &de) {
-		writeError(w, de.status, de.msg)
-		return
-	}
-	writeError(w, http.StatusInternalServerError, err.Error())
 }
 
 func (a *api) deskTip(w http.ResponseWriter, r *http.Request) (*tip.Tip, bool) {
@@ -354,147 +213,4 @@ func (a *api) applyCorrection(r *http.Request, t *tip.Tip, category, office, rea
 		a.log.Error("feedback not written", "err", err)
 	}
 	return nil
-}
-
-// review answers POST /api/v1/tips/{id}/review {"category"}: the review queue's one step.
-func (a *api) review(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Category string `json:"category"`
-	}
-	if !readBody(w, r, &body) {
-		return
-	}
-	t, ok := a.deskTip(w, r)
-	if !ok {
-		return
-	}
-	if err := a.reviewTip(r, t, body.Category); err != nil {
-		writeDeskError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
-}
-
-// reviewTip confirms t's category (category is the one it has) or corrects it to category, in
-// one step: the tip leaves the review queue, and the feedback file learns the answer, which
-// the next "tipline rules fit --feedback" fits on.
-func (a *api) reviewTip(r *http.Request, t *tip.Tip, category string) error {
-	switch {
-	case t.Verdict == nil:
-		return refusal(http.StatusBadRequest, "this tip has no verdict to review")
-	case !tip.Category(category).Valid():
-		return refusal(http.StatusBadRequest, "unknown category "+category)
-	case category != string(t.Verdict.Category):
-		return a.applyCorrection(r, t, category, "", "复核：改为"+tip.Category(category).Name())
-	}
-	if err := a.auditTip(r, "review", t, map[string]any{"category": category}); err != nil {
-		return errAuditDown
-	}
-	record(r, t, "review", category, category, "复核：确认")
-	t.Handling.Reviewed = true
-	if err := a.persist(r, t); err != nil {
-		return err
-	}
-	if err := a.changes.feed(map[string]any{"id": t.ID, "text": t.Text, "user": account.NameOf(r), "at": time.Now().UTC(),
-		"rules_version": t.Verdict.RulesVersion, "score": t.Verdict.Score, "confirmed": category}); err != nil {
-		a.log.Error("feedback not written", "err", err)
-	}
-	return nil
-}
-
-// openIdentity opens a real-name reporter's sealed identity: only a supervisor of the office
-// the tip is routed to, or an admin, with that office's (or the city's) private key, which the
-// request carries and nothing keeps, and a reason, recorded in the audit log before anything is
-// shown.
-func (a *api) openIdentity(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Reason string `json:"reason"`
-		Key    string `json:"key"`    // the office's private key, as tipline keys init wrote it
-		KeyOf  string `json:"office"` // whose key it is: the tip's office or city (default: the tip's)
-	}
-	if !readBody(w, r, &body) {
-		return
-	}
-	if err := mayOpenIdentity(r, body.Reason); err != nil {
-		writeDeskError(w, err)
-		return
-	}
-	t, ok := a.deskTip(w, r)
-	if !ok {
-		return
-	}
-	who, err := a.identity(r, t, body.Reason, body.Key, tip.Office(body.KeyOf))
-	if err != nil {
-		writeDeskError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, who) // not stored: writeJSON says so for every answer
-}
-
-// mayOpenIdentity checks the user's role and the reason, before the tip is even looked up.
-func mayOpenIdentity(r *http.Request, reason string) error {
-	if !canOpenIdentities(r) {
-		return refusal(http.StatusForbidden, "only a supervisor of the receiving office, or an admin, opens an identity")
-	}
-	if utf8.RuneCountInString(strings.TrimSpace(reason)) < 4 {
-		return refusal(http.StatusBadRequest, "say why the identity is needed (reason, at least 4 characters)")
-	}
-	return nil
-}
-
-func canOpenIdentities(r *http.Request) bool {
-	u, signedIn := account.FromContext(r.Context())
-	return signedIn && (u.Role == account.RoleSupervisor || u.Role == account.RoleAdmin)
-}
-
-// mayOpenFor checks, after mayOpenIdentity, that the user may open the identity of this tip:
-// an admin (who sees it), or a supervisor of the office it is routed to. A city supervisor sees
-// every tip but opens only the city's.
-func mayOpenFor(r *http.Request, t *tip.Tip) error {
-	if u, _ := account.FromContext(r.Context()); u.Role == account.RoleSupervisor && u.Office != string(t.Office) {
-		return refusal(http.StatusForbidden, "only a supervisor of "+string(t.Office)+" opens this identity")
-	}
-	return nil
-}
-
-// identity opens t's sealed identity with key (keyOf's private key; empty: the tip's office),
-// audited before it is returned.
-func (a *api) identity(r *http.Request, t *tip.Tip, reason, key string, keyOf tip.Office) (seal.Identity, error) {
-	if err := mayOpenFor(r, t); err != nil {
-		return seal.Identity{}, err
-	}
-	if t.Reporter.Sealed == "" {
-		return seal.Identity{}, refusal(http.StatusNotFound, "this tip has no sealed identity (anonymous, or not from the web form)")
-	}
-	if keyOf == "" {
-		keyOf = t.Office
-	}
-	opener, err := seal.ParseKey(keyOf, key)
-	if err != nil {
-		return seal.Identity{}, refusal(http.StatusBadRequest, "the key cannot be read")
-	}
-	sealed, err := a.changes.records.GetRecord(r.Context(), t.Reporter.Sealed)
-	if err != nil {
-		return seal.Identity{}, refusal(http.StatusServiceUnavailable, "the archive is not available")
-	}
-	who, err := opener.Open(sealed)
-	if errors.Is(err, seal.ErrNotForThisOffice) {
-		_ = a.auditTip(r, "identity_refused", t, map[string]any{"reason": reason, "key_of": keyOf})
-		return seal.Identity{}, refusal(http.StatusForbidden, "this key does not open the identity: it was sealed for "+officesList(t.Reporter.SealedFor))
-	}
-	if err != nil {
-		return seal.Identity{}, refusal(http.StatusBadRequest, "the identity could not be opened")
-	}
-	if err := a.auditTip(r, "identity", t, map[string]any{"reason": reason, "key_of": keyOf}); err != nil {
-		return seal.Identity{}, refusal(http.StatusServiceUnavailable, "audit log unavailable: the identity stays sealed")
-	}
-	return who, nil
-}
-
-func officesList(os []tip.Office) string {
-	var s []string
-	for _, o := range os {
-		s = append(s, string(o))
-	}
-	return strings.Join(s, ", ")
 }

@@ -1,8 +1,6 @@
 package desk
 
 import (
-	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tipline/tipline/index"
@@ -72,89 +69,9 @@ func (a *api) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/tips/{id}/related", a.related)
 	mux.HandleFunc("GET /api/v1/export", a.export)
 	mux.HandleFunc("GET /api/v1/clusters", a.clusters)
-	a.registerDesk(mux)
+	a.registerActions(mux)
 	mux.HandleFunc("POST /api/v1/index/rebuild", a.startRebuild)
 	mux.HandleFunc("GET /api/v1/index/rebuild", a.rebuildStatus)
-}
-
-// startRebuild begins rebuilding the index in the background (tipline reindex); the old index
-// answers searches until the new one is swapped in.
-func (a *api) startRebuild(w http.ResponseWriter, r *http.Request) {
-	if !seesCityTotals(r) {
-		// One index serves every office: rebuilding it is the city's operators' act, and its
-		// progress counts the city's tips.
-		writeError(w, http.StatusForbidden, "only an admin of the city or of all offices may rebuild the index")
-		return
-	}
-	from := r.URL.Query().Get("from")
-	if from != "" && from != "archive" && from != "index" {
-		writeError(w, http.StatusBadRequest, "from is archive or index")
-		return
-	}
-	var src index.Source // nil: the index itself
-	if from != "index" && a.archived != nil {
-		// Tips indexed before the archive kept them would be lost from an archive rebuild.
-		kept, err := a.archived.Count(r.Context())
-		if err != nil {
-			writeError(w, http.StatusServiceUnavailable, "the archive cannot be read: "+err.Error())
-			return
-		}
-		docs, _ := a.engine.Count()
-		switch {
-		case uint64(kept) >= docs:
-			src, from = a.archived, "archive"
-		case from == "archive" && seesCityTotals(r):
-			writeError(w, http.StatusConflict, fmt.Sprintf("the archive keeps %d of the index's %d tips (those indexed before it kept them): rebuild once with from=index", kept, docs))
-			return
-		case from == "archive":
-			writeError(w, http.StatusConflict, "the archive keeps fewer tips than the index (those indexed before it kept them): rebuild once with from=index")
-			return
-		default:
-			a.log.Warn("rebuilding from the index itself: the archive keeps fewer tips than it holds", "kept", kept, "indexed", docs)
-		}
-	} else if from == "archive" {
-		writeError(w, http.StatusBadRequest, "this process does not hold the archive: rebuild with from=index, or where tipline runs all in one")
-		return
-	}
-	if src == nil {
-		from = "index"
-	}
-	// Not the request's context: the rebuild outlives the request that started it.
-	err := a.engine.StartRebuild(context.WithoutCancel(r.Context()), src, from, func(err error) {
-		if err != nil {
-			a.log.Error("index rebuild failed; the old index keeps serving", "err", err)
-			return
-		}
-		a.log.Info("index rebuilt and swapped in", "tips", a.engine.RebuildStatus().Done, "from", from)
-	})
-	status := http.StatusAccepted
-	if errors.Is(err, index.ErrRebuilding) {
-		status = http.StatusConflict
-	}
-	writeJSON(w, status, a.rebuildStatusFor(r))
-}
-
-func (a *api) rebuildStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, a.rebuildStatusFor(r))
-}
-
-// rebuildStatusFor is the rebuild's status as the signed-in user may see it: with its counts
-// only for those who see the city's totals, its state alone for everybody else.
-func (a *api) rebuildStatusFor(r *http.Request) any {
-	s := a.engine.RebuildStatus()
-	if seesCityTotals(r) {
-		return s
-	}
-	return s.StateOnly()
-}
-
-// seesCityTotals reports whether the user may learn how many tips the whole index holds: an
-// admin of the city or of all offices, or whoever uses the desk on loopback before accounts
-// exist. Not a city analyst: the rebuild's counts and errors are the operators' business, and
-// an office's admin sees only their office's tips like its analysts.
-func seesCityTotals(r *http.Request) bool {
-	u, ok := account.FromContext(r.Context())
-	return !ok || (u.Role == account.RoleAdmin && u.Offices() == nil)
 }
 
 // scopedQuery reads a search's parameters and scopes it to the signed-in user's offices.
@@ -369,78 +286,4 @@ func (a *api) loadVisible(r *http.Request, id string) (*tip.Tip, error) {
 		return nil, errNoTip
 	}
 	return t, nil
-}
-
-// exportLimit bounds one export; narrow the query for more.
-const exportLimit = 10000
-
-// export answers GET /api/v1/export with the search's parameters: the matching tips the user
-// may see as CSV, UTF-8 with a byte-order mark so that Excel shows the Chinese correctly.
-func (a *api) export(w http.ResponseWriter, r *http.Request) {
-	q, err := scopedQuery(r)
-	if err != nil {
-		writeDeskError(w, a.refuseSearch(r, q, err))
-		return
-	}
-	q.Sort, q.Size, q.NoFacets = "date", index.MaxPageSize, true
-	var rows [][]string
-	for q.Page = 1; len(rows) < exportLimit; q.Page++ {
-		res, err := a.engine.Search(r.Context(), q)
-		if err != nil {
-			writeDeskError(w, a.refuseSearch(r, q, err))
-			return
-		}
-		ids := make([]string, len(res.Hits))
-		for i, h := range res.Hits {
-			ids[i] = h.ID
-		}
-		tips, err := a.engine.GetMany(r.Context(), ids)
-		if err != nil {
-			a.log.Error("export failed", "err", err)
-			writeError(w, http.StatusInternalServerError, "export failed")
-			return
-		}
-		for _, t := range tips {
-			category := ""
-			if t.Verdict != nil {
-				category = string(t.Verdict.Category)
-			}
-			var ents []string
-			for _, e := range t.Entities {
-				ents = append(ents, e.Kind+":"+e.Value)
-			}
-			rows = append(rows, []string{t.ID, t.ReceivedAt.In(tip.China).Format("2006-01-02 15:04"), string(t.Office), t.Office.Name(),
-				category, string(t.Source), strings.Join(ents, " "), t.Text})
-		}
-		if len(res.Hits) < q.Size || (q.Page*q.Size) >= index.MaxOffset {
-			break
-		}
-	}
-	if err := a.audit(r, "export", "", map[string]any{"filters": r.URL.Query().Encode(), "rows": len(rows)}); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "audit log unavailable")
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="tipline-export.csv"`)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte("\uFEFF"))
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"编号", "收到时间", "受理单位代码", "受理单位", "类别", "渠道", "实体", "内容"})
-	for _, row := range rows {
-		_ = cw.Write(csvSafe(row))
-	}
-	cw.Flush()
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula: tips are written by anyone.
-func csvSafe(row []string) []string {
-	out := make([]string, len(row))
-	for i, c := range row {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			c = "'" + c
-		}
-		out[i] = c
-	}
-	return out
 }

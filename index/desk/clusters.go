@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/index"
+	"github.com/tipline/tipline/internal/tip"
 )
 
 // clusters answers GET /api/v1/clusters?from=&to=&size=: the entities shared by the most tips
@@ -47,4 +48,23 @@ func (a *api) runClusters(r *http.Request) (out []index.Cluster, from, to time.T
 		out = []index.Cluster{}
 	}
 	return out, from, to, nil
+}
+
+type clustersData struct {
+	frame
+	Clusters []index.Cluster
+	From, To string
+}
+
+func (p *pages) clustersPage(w http.ResponseWriter, r *http.Request) {
+	out, from, to, err := p.api.runClusters(r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	d := clustersData{frame: p.frame(w, r, "线索聚类"), Clusters: out, From: from.In(tip.China).Format(time.DateOnly)}
+	if !to.IsZero() {
+		d.To = to.In(tip.China).Format(time.DateOnly)
+	}
+	p.render(w, http.StatusOK, "clusters.html", d)
 }

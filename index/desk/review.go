@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/index"
+	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -82,6 +83,52 @@ func (p *pages) reviewAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/review?done=1", http.StatusSeeOther)
+}
+
+// review answers POST /api/v1/tips/{id}/review {"category"}: the review queue's one step.
+func (a *api) review(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Category string `json:"category"`
+	}
+	if !readBody(w, r, &body) {
+		return
+	}
+	t, ok := a.deskTip(w, r)
+	if !ok {
+		return
+	}
+	if err := a.reviewTip(r, t, body.Category); err != nil {
+		writeDeskError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// reviewTip confirms t's category (category is the one it has) or corrects it to category, in
+// one step: the tip leaves the review queue, and the feedback file learns the answer, which
+// the next "tipline rules fit --feedback" fits on.
+func (a *api) reviewTip(r *http.Request, t *tip.Tip, category string) error {
+	switch {
+	case t.Verdict == nil:
+		return refusal(http.StatusBadRequest, "this tip has no verdict to review")
+	case !tip.Category(category).Valid():
+		return refusal(http.StatusBadRequest, "unknown category "+category)
+	case category != string(t.Verdict.Category):
+		return a.applyCorrection(r, t, category, "", "复核：改为"+tip.Category(category).Name())
+	}
+	if err := a.auditTip(r, "review", t, map[string]any{"category": category}); err != nil {
+		return errAuditDown
+	}
+	record(r, t, "review", category, category, "复核：确认")
+	t.Handling.Reviewed = true
+	if err := a.persist(r, t); err != nil {
+		return err
+	}
+	if err := a.changes.feed(map[string]any{"id": t.ID, "text": t.Text, "user": account.NameOf(r), "at": time.Now().UTC(),
+		"rules_version": t.Verdict.RulesVersion, "score": t.Verdict.Score, "confirmed": category}); err != nil {
+		a.log.Error("feedback not written", "err", err)
+	}
+	return nil
 }
 
 // shorten cuts s after n runes and marks the cut with "…"; the queue shows the start of a tip.
