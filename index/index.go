@@ -1,5 +1,7 @@
-// Package index makes tips searchable: the Bleve mapping, the indexer stage and the search API.
-// It is the only package that imports Bleve.
+// Package index is tipline's search engine: the Bleve mapping, the indexer stage, search scoped
+// to offices, related tips and clusters, and rebuilds. It is the only package that imports
+// Bleve. The analysts' side (API, pages, actions, statistics) is package index/desk, which uses
+// this one; this one knows nothing of users, pages or the audit log.
 package index
 
 import (
