@@ -42,14 +42,18 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 	if err != nil {
 		return err
 	}
-	reader := &ocr.Reader{Tesseract: ocr.Tesseract{Langs: ocr.DefaultLangs}}
-	if err := reader.Tesseract.Check(ctx); err != nil {
+	tess := ocr.Tesseract{Langs: ocr.DefaultLangs}
+	if err := tess.Check(ctx); err != nil {
+		return err
+	}
+	reader, err := ocr.NewReader(ocr.ReaderConfig{Tesseract: tess})
+	if err != nil {
 		return err
 	}
 	// The commands run by hand on each page: the (chi_sim+eng), and the first language
 	// alone, which is what tipline runs first.
-	byHand := []ocr.Tesseract{reader.Tesseract}
-	if first, _, several := strings.Cut(reader.Tesseract.Langs, "+"); several {
+	byHand := []ocr.Tesseract{tess}
+	if first, _, several := strings.Cut(tess.Langs, "+"); several {
 		byHand = append(byHand, ocr.Tesseract{Langs: first})
 	}
 	// By kind of scan (clean, degraded): a measure per command by hand, and tipline's last.
@@ -133,7 +137,7 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "tipline bench --ocr: %d A4 pages at 300 dpi, %d runs, %s\t\n", len(pages), max(b.runs, 1), broker)
-	fmt.Fprintf(w, "  by hand: OMP_THREAD_LIMIT=1 tesseract %s (and with -l %s)\t\n", strings.Join(reader.Tesseract.Args("PAGE"), " "), byHand[len(byHand)-1].Langs)
+	fmt.Fprintf(w, "  by hand: OMP_THREAD_LIMIT=1 tesseract %s (and with -l %s)\t\n", strings.Join(tess.Args("PAGE"), " "), byHand[len(byHand)-1].Langs)
 	for _, degraded := range []bool{false, true} {
 		st := kinds[degraded]
 		if st.pages == 0 {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -487,12 +486,11 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 // newOCRStage builds the OCR stage: its own consumer group, one Tesseract per worker.
 func newOCRStage(ctx context.Context, cfg pipelineConfig, busCfg bus.Config, writer *bus.Writer, blobs ocr.Blobs,
 	m *metrics.OCR, log *slog.Logger, onDead bus.DeadLetterObserver) (*ocr.Stage, error) {
-	workers := cfg.OCRWorkers
-	if workers == 0 {
-		workers = runtime.NumCPU()
+	ocrCfg := ocr.Config{RawTopic: cfg.Topics.Raw, Workers: cfg.OCRWorkers}
+	if err := ocrCfg.Validate(); err != nil {
+		return nil, err
 	}
-	reader := &ocr.Reader{}
-	if err := reader.Tesseract.Check(ctx); err != nil {
+	if err := ocrCfg.Reader.Tesseract.Check(ctx); err != nil {
 		// Tips still flow: scans are marked for manual transcription until OCR works.
 		log.Error("OCR is not available; scans and screenshots will be marked for manual transcription", "err", err)
 	}
@@ -501,7 +499,7 @@ func newOCRStage(ctx context.Context, cfg pipelineConfig, busCfg bus.Config, wri
 	if err != nil {
 		return nil, err
 	}
-	return ocr.NewStage(in, writer, cfg.Topics.Raw, blobs, reader, letter.Addressee, workers, m, log.With("stage", "ocr")), nil
+	return ocr.New(ocrCfg, in, writer, blobs, letter.Addressee, m, log.With("stage", "ocr"))
 }
 
 // watchLag keeps the lag gauges of a consumer group on a topic current, every few seconds:

@@ -178,7 +178,10 @@ func TestWatcherAndStage(t *testing.T) {
 	}
 
 	// The OCR stage reads the queued tips and passes them on to the raw topic.
-	stage := ocr.NewStage(nil, b, "tips.raw", arc, &ocr.Reader{}, Addressee, 2, om, log)
+	stage, err := ocr.New(ocr.Config{RawTopic: "tips.raw", Workers: 2}, nil, b, arc, Addressee, om, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := stage.Handle(context.Background(), b.topic("tips.ocr")); err != nil {
 		t.Fatal(err)
 	}

@@ -78,45 +78,51 @@ type ocrSeams struct {
 	hold    func(n int)
 }
 
-func (o *ocrSeams) reader() *Reader {
-	return &Reader{
-		decode: func(r io.Reader) (image.Image, string, error) {
-			cfg, _, err := image.DecodeConfig(r)
-			if err != nil {
-				return nil, "", err
-			}
-			o.mu.Lock()
-			o.decodes++
-			o.pixels += int64(cfg.Width) * int64(cfg.Height)
-			o.mu.Unlock()
-			g := image.NewGray(image.Rect(0, 0, 64, 64))
-			for i := range g.Pix {
-				g.Pix[i] = 255
-			}
-			return g, "png", nil
-		},
-		ocr: func(_ context.Context, _ Tesseract, path string) ([]Page, error) {
-			f, err := os.Open(path)
-			if err != nil {
-				return nil, err
-			}
-			cfg, _, err := image.DecodeConfig(f)
-			f.Close()
-			if err != nil {
-				return nil, err
-			}
-			size := fmt.Sprintf("%d×%d", cfg.Width, cfg.Height)
-			o.mu.Lock()
-			o.reads = append(o.reads, size)
-			n := len(o.reads)
-			hold := o.hold
-			o.mu.Unlock()
-			if hold != nil {
-				hold(n)
-			}
-			return []Page{{Number: 1, Text: "图片 " + size, Confidence: 90}}, nil
-		},
+func (o *ocrSeams) reader(cfg ReaderConfig) *Reader {
+	r, err := NewReader(cfg)
+	if err != nil {
+		panic(err) // a test's config
 	}
+	r.decode, r.ocr = o.decode, o.read
+	return r
+}
+
+func (o *ocrSeams) decode(r io.Reader) (image.Image, string, error) {
+	cfg, _, err := image.DecodeConfig(r)
+	if err != nil {
+		return nil, "", err
+	}
+	o.mu.Lock()
+	o.decodes++
+	o.pixels += int64(cfg.Width) * int64(cfg.Height)
+	o.mu.Unlock()
+	g := image.NewGray(image.Rect(0, 0, 64, 64))
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	return g, "png", nil
+}
+
+func (o *ocrSeams) read(_ context.Context, _ Tesseract, path string) ([]Page, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, _, err := image.DecodeConfig(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	size := fmt.Sprintf("%d×%d", cfg.Width, cfg.Height)
+	o.mu.Lock()
+	o.reads = append(o.reads, size)
+	n := len(o.reads)
+	hold := o.hold
+	o.mu.Unlock()
+	if hold != nil {
+		hold(n)
+	}
+	return []Page{{Number: 1, Text: "图片 " + size, Confidence: 90}}, nil
 }
 
 // handle hands msgs to the stage, which must neither fail nor reject any.
@@ -128,10 +134,16 @@ func handle(t *testing.T, stage *Stage, msgs []bus.Message) {
 	}
 }
 
+// newTestStage is a stage with r as its reader (r's seams included), reading web tips.
 func newTestStage(blobs memBlobs, r *Reader, workers int, in Consumer) (*Stage, *published) {
 	out := &published{}
-	return NewStage(in, out, "tips.raw", blobs, r, nil, workers, metrics.NewOCR(prometheus.NewRegistry()),
-		slog.New(slog.NewTextHandler(io.Discard, nil))), out
+	stage, err := New(Config{RawTopic: "tips.raw", Workers: workers, Reader: r.cfg}, in, out, blobs, nil,
+		metrics.NewOCR(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		panic(err) // a test's config
+	}
+	stage.reader = r
+	return stage, out
 }
 
 var testIDs = tip.NewIDs()
@@ -166,7 +178,7 @@ func TestHugeImagesInOneTipAreReadOnlyWithinItsPixelAllowance(t *testing.T) {
 	small.Name = "聊天记录.png"
 	atts = append(atts, small)
 	seams := &ocrSeams{}
-	stage, out := newTestStage(blobs, seams.reader(), 2, nil)
+	stage, out := newTestStage(blobs, seams.reader(ReaderConfig{}), 2, nil)
 	handle(t, stage, []bus.Message{webTip("有人发来很多图片", atts...)})
 	lim := Limits{}.withDefaults()
 	if seams.decodes != 2 || len(seams.reads) != 2 || seams.pixels > lim.TipPixels {
@@ -196,8 +208,7 @@ func TestTipAllowanceIsConfigurable(t *testing.T) {
 		atts = append(atts, a)
 	}
 	seams := &ocrSeams{}
-	r := seams.reader()
-	r.Limits.TipPixels = 3_100_000
+	r := seams.reader(ReaderConfig{Limits: Limits{TipPixels: 3_100_000}})
 	stage, out := newTestStage(blobs, r, 1, nil)
 	handle(t, stage, []bus.Message{webTip("五张图", atts...)})
 	if len(seams.reads) != 3 || !strings.Contains(out.tips[0].OCR.Reason, "2 张未识别") {
@@ -216,7 +227,7 @@ func TestDecompressionBombIsRefusedWithoutDecoding(t *testing.T) {
 	seams := &ocrSeams{}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := seams.reader().Read(context.Background(), p)
+	_, err := seams.reader(ReaderConfig{}).Read(context.Background(), p)
 	runtime.ReadMemStats(&after)
 	var u *scanfile.Unusable
 	if !errors.As(err, &u) || !strings.Contains(u.Reason, "解压炸弹") {
@@ -235,7 +246,7 @@ func TestDecompressionBombIsRefusedWithoutDecoding(t *testing.T) {
 	b.Name = "炸弹.png"
 	ok := blobs.add(pngHeader(800, 600))
 	ok.Name = "截图.png"
-	stage, out := newTestStage(blobs, seams.reader(), 1, nil)
+	stage, out := newTestStage(blobs, seams.reader(ReaderConfig{}), 1, nil)
 	handle(t, stage, []bus.Message{webTip("附件", b, ok)})
 	if seams.decodes != 1 || len(seams.reads) != 1 || !strings.Contains(strings.Join(out.tips[0].Warnings, " "), "炸弹.png") {
 		t.Errorf("decodes %d, reads %v, warnings %v", seams.decodes, seams.reads, out.tips[0].Warnings)
@@ -287,7 +298,7 @@ func TestTIFFPagesAreCountedBeforeReading(t *testing.T) {
 		}
 	}
 	seams := &ocrSeams{}
-	r := seams.reader()
+	r := seams.reader(ReaderConfig{})
 	_, unread, err := r.ReadWithin(context.Background(), filepath.Join(dir, "3.tif"), &Allowance{Pixels: 47})
 	if err != nil || unread != 3 || len(seams.reads) != 0 {
 		t.Errorf("3 pages of 16 pixels within 47: unread %d, reads %v, %v", unread, seams.reads, err)
@@ -350,7 +361,7 @@ func TestNormalTipIsReadBetweenTheImagesOfAHeavyOne(t *testing.T) {
 				<-firstRead // the normal tip arrives while the heavy one is being read
 			}
 		}}
-	stage, out := newTestStage(blobs, seams.reader(), 1, in)
+	stage, out := newTestStage(blobs, seams.reader(ReaderConfig{}), 1, in)
 	done := make(chan error)
 	go func() { done <- stage.Run(context.Background()) }()
 	<-firstRead
@@ -386,7 +397,7 @@ func TestTipCutShortIsNotPublished(t *testing.T) {
 	blobs := memBlobs{}
 	a := blobs.add(pngHeader(800, 600))
 	seams := &ocrSeams{}
-	stage, out := newTestStage(blobs, seams.reader(), 1, nil)
+	stage, out := newTestStage(blobs, seams.reader(ReaderConfig{}), 1, nil)
 	end, _ := stage.turns.take(context.Background()) // the only worker is busy
 	defer end()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

@@ -127,8 +127,11 @@ func TestHeavySubmissionsDoNotHoldANormalTipBack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := &timedOut{at: map[string]time.Duration{}, tips: map[string]*tip.Tip{}}
 			in := inOrder{msgs: []bus.Message{event("heavy-1", heavy...), event("heavy-2", heavy...), event("normal", normal)}}
-			reader := &Reader{Limits: Limits{TipPixels: tc.tipPixels}}
-			stage := NewStage(in, out, "tips.raw", arc, reader, nil, 2, metrics.NewOCR(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			cfg := Config{RawTopic: "tips.raw", Workers: 2, Reader: ReaderConfig{Limits: Limits{TipPixels: tc.tipPixels}}}
+			stage, err := New(cfg, in, out, arc, nil, metrics.NewOCR(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
 			out.start = time.Now()
 			if err := stage.Run(ctx); err != nil {
 				t.Fatal(err)
@@ -175,7 +178,7 @@ func TestPDFPageBombIsRefusedBeforeRendering(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err := (&Reader{}).Read(context.Background(), p)
+	_, err := newReader(t, ReaderConfig{}).Read(context.Background(), p)
 	if err == nil || !strings.Contains(err.Error(), "解压炸弹") {
 		t.Fatalf("Read: %v", err)
 	}

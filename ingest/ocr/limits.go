@@ -1,6 +1,10 @@
 package ocr
 
-import "github.com/tipline/tipline/internal/scanfile"
+import (
+	"fmt"
+
+	"github.com/tipline/tipline/internal/scanfile"
+)
 
 // Limits bound what one scan, and one tip, may cost. The zero value means the defaults.
 type Limits struct {
@@ -30,4 +34,12 @@ func (l Limits) withDefaults() Limits {
 		l.LetterPixels = 500_000_000
 	}
 	return l
+}
+
+// Validate refuses negative limits.
+func (l Limits) Validate() error {
+	if l.DPI < 0 || l.TipPixels < 0 || l.LetterPixels < 0 {
+		return fmt.Errorf("ocr: negative limit in %+v", l)
+	}
+	return l.Limits.Validate()
 }

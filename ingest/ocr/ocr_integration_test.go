@@ -113,7 +113,7 @@ func TestOCRQuality(t *testing.T) {
 		"luzhai-sextortion": {tip.Luzhai, []string{"phone=13977220088", "wechat=yeliao8866"}, tip.Sextortion},
 		"city-troll":        {tip.City, []string{"phone=15577221234"}, tip.TrollArmy},
 	}
-	reader := &Reader{}
+	reader := newReader(t, ReaderConfig{})
 	var clean, degraded []float64
 	for _, l := range letters(t) {
 		for _, v := range variants(t, dir, l) {
@@ -184,7 +184,7 @@ func TestDeskewIsWorthIt(t *testing.T) {
 		writePNG(t, p, scanimage.Rotate(l.page, deg))
 		var cer [2]float64
 		for i, nd := range []bool{true, false} {
-			pages, err := (&Reader{NoDeskew: nd}).Read(context.Background(), p)
+			pages, err := newReader(t, ReaderConfig{NoDeskew: nd}).Read(context.Background(), p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +200,7 @@ func TestDeskewIsWorthIt(t *testing.T) {
 		writePNG(t, p, scanimage.Noise(l.page, share, 1))
 		var cer [2]float64
 		for i, nd := range []bool{true, false} {
-			pages, err := (&Reader{NoDeskew: nd}).Read(context.Background(), p)
+			pages, err := newReader(t, ReaderConfig{NoDeskew: nd}).Read(context.Background(), p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,8 +240,8 @@ func TestSecondOpinion(t *testing.T) {
 	l := letters(t)[0]
 	better := 0
 	for _, v := range variants(t, dir, l) {
-		both := read(&Reader{Once: true}, v.path)
-		got := read(&Reader{}, v.path)
+		both := read(newReader(t, ReaderConfig{Once: true}), v.path)
+		got := read(newReader(t, ReaderConfig{}), v.path)
 		t.Logf("%s: chi_sim+eng: CER %.3f (confidence %.0f); tipline: CER %.3f (%.0f)", v.name, CER(l.text, both.Text), both.Confidence, CER(l.text, got.Text), got.Confidence)
 		if CER(l.text, got.Text) > CER(l.text, both.Text)+0.01 {
 			t.Errorf("%s: worse than chi_sim+eng", v.name)
@@ -268,8 +268,8 @@ func TestSecondOpinion(t *testing.T) {
 	p := filepath.Join(dir, "mixed.png")
 	writePNG(t, p, r.Page(mixed))
 	ref := strings.Join(mixed, "\n")
-	alone := read(&Reader{Tesseract: Tesseract{Langs: "chi_sim"}, Once: true}, p)
-	got := read(&Reader{}, p)
+	alone := read(newReader(t, ReaderConfig{Tesseract: Tesseract{Langs: "chi_sim"}, Once: true}), p)
+	got := read(newReader(t, ReaderConfig{}), p)
 	t.Logf("Chinese and English: chi_sim alone: CER %.3f (confidence %.0f); with the second opinion: CER %.3f (%.0f)",
 		CER(ref, alone.Text), alone.Confidence, CER(ref, got.Text), got.Confidence)
 	if alone.Confidence >= secondOpinionBelow {
@@ -313,7 +313,7 @@ func TestTwoPagePDF(t *testing.T) {
 	if err := os.WriteFile(p, scanimage.PDF(jpegs, []int{scanimage.PageWidth, scanimage.PageWidth}, []int{scanimage.PageHeight, scanimage.PageHeight}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pages, err := (&Reader{}).Read(context.Background(), p)
+	pages, err := newReader(t, ReaderConfig{}).Read(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}

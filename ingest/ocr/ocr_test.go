@@ -4,9 +4,23 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/tipline/tipline/internal/scanfile"
 )
+
+// newReader is a Reader for cfg, which a test means to be valid.
+func newReader(t testing.TB, cfg ReaderConfig) *Reader {
+	t.Helper()
+	r, err := NewReader(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 func TestParseTSV(t *testing.T) {
 	tsv := "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n" +
@@ -119,5 +133,30 @@ func TestDeskew(t *testing.T) {
 		if worst > 3 {
 			t.Errorf("%.1f°: off by up to %d grey levels", angle, worst)
 		}
+	}
+}
+
+// A stage's config says where read tips go; limits and timeouts are never negative; no
+// workers means one per CPU.
+func TestConfig(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"the defaults", Config{RawTopic: "tips.raw"}, true},
+		{"no raw topic", Config{}, false},
+		{"a negative tip allowance", Config{RawTopic: "tips.raw", Reader: ReaderConfig{Limits: Limits{TipPixels: -1}}}, false},
+		{"a negative page limit", Config{RawTopic: "tips.raw", Reader: ReaderConfig{Limits: Limits{Limits: scanfile.Limits{MaxPixels: -1}}}}, false},
+		{"a negative timeout", Config{RawTopic: "tips.raw", Reader: ReaderConfig{Tesseract: Tesseract{Timeout: -time.Second}}}, false},
+	} {
+		_, err := New(tt.cfg, nil, nil, nil, nil, nil, nil)
+		if (err == nil) != tt.ok || (err == nil) != (tt.cfg.Validate() == nil) {
+			t.Errorf("%s: New: %v, Validate: %v", tt.name, err, tt.cfg.Validate())
+		}
+	}
+	s, err := New(Config{RawTopic: "tips.raw"}, nil, nil, nil, nil, nil, nil)
+	if err != nil || s.workers != runtime.NumCPU() {
+		t.Errorf("workers %d, want one per CPU (%d): %v", s.workers, runtime.NumCPU(), err)
 	}
 }

@@ -3,6 +3,7 @@ package ocr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"io"
 	"math"
@@ -30,19 +31,41 @@ const (
 // read again with every language; the better-scored reading is kept. See the README.
 const secondOpinionBelow = 85
 
-// Reader turns a scan file into text, page by page.
-type Reader struct {
-	Tesseract Tesseract
-	Limits    Limits
+// ReaderConfig is how a Reader reads. The zero value reads as tipline does.
+type ReaderConfig struct {
+	Tesseract Tesseract // the command (zero: tesseract, chi_sim+eng, 2 minutes a page image)
+	Limits    Limits    // what one scan, and one tip, may cost (zero: the defaults)
 	// NoDeskew turns straightening and despeckling off (for measuring what they are worth).
 	NoDeskew bool
 	// Once reads every page once, with all of Tesseract.Langs, as a person would by hand (for
 	// measuring what reading in two steps is worth).
 	Once bool
+}
+
+// Validate refuses negative limits and timeouts.
+func (c ReaderConfig) Validate() error {
+	if c.Tesseract.Timeout < 0 {
+		return fmt.Errorf("ocr: negative Tesseract timeout %s", c.Tesseract.Timeout)
+	}
+	return c.Limits.Validate()
+}
+
+// Reader turns a scan file into text, page by page.
+type Reader struct {
+	cfg ReaderConfig // defaults filled in
 
 	// Seams for tests: how an image is decoded and how Tesseract reads a file (nil: for real).
 	decode func(io.Reader) (image.Image, string, error)
 	ocr    func(ctx context.Context, t Tesseract, path string) ([]Page, error)
+}
+
+// NewReader returns a Reader for cfg.
+func NewReader(cfg ReaderConfig) (*Reader, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Tesseract, cfg.Limits = cfg.Tesseract.withDefaults(), cfg.Limits.withDefaults()
+	return &Reader{cfg: cfg}, nil
 }
 
 // ReadPage is a page read, with how long it took.
@@ -92,7 +115,7 @@ func (r *Reader) Read(ctx context.Context, path string) ([]ReadPage, error) {
 // it, stay unread, and unread says how many there are. A multi-page TIFF, which Tesseract reads
 // whole, fits or stays unread whole.
 func (r *Reader) ReadWithin(ctx context.Context, path string, a *Allowance) (pages []ReadPage, unread int, err error) {
-	lim := r.Limits.withDefaults()
+	lim := r.cfg.Limits
 	sc, err := scanfile.Inspect(ctx, path, lim.Limits)
 	if err != nil {
 		return nil, 0, err
@@ -174,7 +197,7 @@ func (r *Reader) readImage(ctx context.Context, path, tmp string, lim Limits) ([
 		f.Close()
 		return nil, err
 	}
-	if r.NoDeskew {
+	if r.cfg.NoDeskew {
 		f.Close()
 		return r.tesseract(ctx, path, 0)
 	}
@@ -218,9 +241,9 @@ func (r *Reader) readImage(ctx context.Context, path, tmp string, lim Limits) ([
 
 func (r *Reader) tesseract(ctx context.Context, path string, skew float64) ([]ReadPage, error) {
 	start := time.Now()
-	all := r.Tesseract.withDefaults()
+	all := r.cfg.Tesseract
 	first := all
-	if !r.Once {
+	if !r.cfg.Once {
 		first.Langs, _, _ = strings.Cut(all.Langs, "+")
 	}
 	pages, err := r.run(ctx, first, path)

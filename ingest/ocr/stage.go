@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"unicode/utf8"
 
@@ -40,6 +41,23 @@ type Blobs interface {
 // (letter.Addressee): the stage is handed the function so that it depends on no channel.
 type Addressee func(text string) (office tip.Office, detail string, ok bool)
 
+// Config is how the OCR stage runs.
+type Config struct {
+	RawTopic string // where read tips are published (required; tipline's default is tips.raw)
+	// Workers is how many pages are read at once, one single-threaded Tesseract process each
+	// (0: one per CPU, the most a machine gains from; below 0: one).
+	Workers int
+	Reader  ReaderConfig // how pages are read, and the pixel allowances of a tip and of a letter
+}
+
+// Validate says what is missing or wrong in c.
+func (c Config) Validate() error {
+	if c.RawTopic == "" {
+		return errors.New("ocr: no raw topic to publish read tips to")
+	}
+	return c.Reader.Validate()
+}
+
 // minChars is how many characters a page must yield for a letter not to be marked for manual
 // transcription.
 const minChars = 10
@@ -63,12 +81,24 @@ type Stage struct {
 // ones be read between their pages instead of after them.
 const tipsPerWorker = 16
 
-// NewStage wires the OCR stage; workers is how many Tesseract processes run at once (one per
-// CPU is the most a machine gains from); route finds a letter's addressee in its text.
-func NewStage(in Consumer, out Publisher, rawTopic string, blobs Blobs, reader *Reader, route Addressee, workers int, m *metrics.OCR, log *slog.Logger) *Stage {
+// New returns the OCR stage: it reads the tips that in delivers, the files they name from blobs,
+// and publishes the tips to out. route finds a letter's addressee in its text (nil: a letter
+// keeps the office it came with); m counts pages, their seconds and what could not be read.
+func New(cfg Config, in Consumer, out Publisher, blobs Blobs, route Addressee, m *metrics.OCR, log *slog.Logger) (*Stage, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	reader, err := NewReader(cfg.Reader)
+	if err != nil {
+		return nil, err
+	}
+	workers := cfg.Workers
+	if workers == 0 {
+		workers = runtime.NumCPU()
+	}
 	workers = max(workers, 1)
-	return &Stage{in: in, out: out, topic: rawTopic, blobs: blobs, reader: reader, route: route, workers: workers, turns: newTurns(workers),
-		metrics: m, log: log}
+	return &Stage{in: in, out: out, topic: cfg.RawTopic, blobs: blobs, reader: reader, route: route, workers: workers,
+		turns: newTurns(workers), metrics: m, log: log}, nil
 }
 
 // Run reads until ctx is cancelled.
@@ -128,7 +158,7 @@ func (s *Stage) read(ctx context.Context, t *tip.Tip) error {
 		return nil // known unreadable at intake, or read already (a redelivery)
 	}
 	t.OCR = &tip.OCR{}
-	lim := s.reader.Limits.withDefaults()
+	lim := s.reader.cfg.Limits
 	if t.Source == tip.SourceLetter && t.Original != nil {
 		text, unread, err := s.readFile(ctx, t, *t.Original, "original", &Allowance{Pixels: lim.LetterPixels, Turn: s.turns.take})
 		if ctx.Err() != nil {

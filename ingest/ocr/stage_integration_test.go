@@ -77,7 +77,10 @@ func TestStageReadsScreenshots(t *testing.T) {
 		}
 		ev, _ := tip.Marshal(tp)
 		b := &memBus{}
-		stage := NewStage(nil, b, "tips.raw", arc, &Reader{}, nil, 1, metrics.NewOCR(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		stage, err := New(Config{RawTopic: "tips.raw", Workers: 1}, nil, b, arc, nil, metrics.NewOCR(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := stage.Handle(context.Background(), []bus.Message{{Key: []byte(tp.ID), Value: ev}}); err != nil {
 			t.Fatal(err)
 		}
