@@ -173,7 +173,7 @@ func mean(xs []float64) float64 {
 	return s / float64(max(len(xs), 1))
 }
 
-// TestDeskewIsWorthIt is the measurement the README quotes: the same rotated and speckled pages
+// TestDeskewIsWorthIt is the measurement docs/channels.md quotes: the same rotated and speckled pages
 // read with and without preprocessing.
 func TestDeskewIsWorthIt(t *testing.T) {
 	requireOCR(t)
@@ -222,7 +222,7 @@ func TestDeskewIsWorthIt(t *testing.T) {
 	}
 }
 
-// TestSecondOpinion is the measurement the README quotes. Chinese pages are read with chi_sim
+// TestSecondOpinion is the measurement docs/channels.md quotes. Chinese pages are read with chi_sim
 // alone, confidently, and better than with chi_sim+eng (which turns a paragraph of the
 // city-troll phone photo into Latin gibberish); a page with much English on it is doubted with
 // chi_sim alone and read better the second time, with every language.

@@ -10,9 +10,9 @@ import (
 )
 
 // Preprocessing: a skewed scan is turned straight before OCR. Measured on this project's
-// synthetic letters (see the README), Tesseract's own handling of skew loses characters from 2-3
-// degrees on; greyscale conversion happens anyway (pdftoppm -gray, and below), and an explicit
-// threshold gained nothing over Tesseract's own, so none is applied.
+// synthetic letters (docs/channels.md, "Preprocessing"), Tesseract's own handling of skew loses
+// characters from 2-3 degrees on; greyscale conversion happens anyway (pdftoppm -gray, and
+// below), and an explicit threshold gained nothing over Tesseract's own, so none is applied.
 
 // maxSkew is the largest skew looked for, in degrees; scans are fed by hand or photographed,
 // rarely worse.

@@ -28,7 +28,8 @@ const (
 // Tesseract now and then takes a paragraph of a Chinese page for English and returns Latin
 // gibberish for it. A page with much English on it (URLs, app and account names in Latin
 // script) scores lower with chi_sim alone (about 75, where Chinese pages score 87 to 91) and is
-// read again with every language; the better-scored reading is kept. See the README.
+// read again with every language; the better-scored reading is kept. See docs/channels.md,
+// "Why two readings".
 const secondOpinionBelow = 85
 
 // ReaderConfig is how a Reader reads. The zero value reads as tipline does.
