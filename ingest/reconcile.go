@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"github.com/tipline/tipline/internal/archive"
 	"log/slog"
 	"path"
 	"strings"
@@ -52,7 +53,7 @@ const reconcileChunk = 500
 func (r *Reconciler) Reconcile(ctx context.Context) (int, error) {
 	published, scanned := 0, 0
 	for after := ""; ; {
-		keys, err := r.records.ListRecords(ctx, manifestPrefix, after, reconcileChunk)
+		keys, err := r.records.ListRecords(ctx, archive.ManifestPrefix, after, reconcileChunk)
 		if err != nil {
 			return published, fmt.Errorf("ingest: reconcile: %w", err)
 		}

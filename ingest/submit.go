@@ -128,14 +128,6 @@ func (s *Submitter) NewID() (string, time.Time) {
 	return s.ids.New(now), now
 }
 
-// ManifestKey is the archive record holding the tip event as ingested; the reconciler
-// publishes it again if the tip never reached the index.
-func ManifestKey(id string, receivedAt time.Time) string {
-	return manifestPrefix + receivedAt.UTC().Format("2006/01/02") + "/" + id + ".json"
-}
-
-const manifestPrefix = "tips/"
-
 // Submit archives the original and attachments, writes the manifest and publishes the tip.
 // When it returns nil the tip is durable in the archive and acknowledged by Kafka, and the
 // channel may acknowledge its source.
@@ -178,7 +170,7 @@ func (s *Submitter) Submit(ctx context.Context, sub Submission) (*tip.Tip, error
 			return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: record of %s: %w", ErrArchive, t.ID, err))
 		}
 	}
-	if err := batch.PutRecord(ManifestKey(t.ID, t.ReceivedAt), event); err != nil {
+	if err := batch.PutRecord(archive.ManifestKey(t.ID, t.ReceivedAt), event); err != nil {
 		return nil, s.fail(sub.Source, "archive", fmt.Errorf("%w: manifest of %s: %w", ErrArchive, t.ID, err))
 	}
 	if err := batch.Commit(); err != nil {
@@ -226,7 +218,7 @@ func (s *Submitter) Amend(ctx context.Context, id string, receivedAt time.Time, 
 	// Two additions at once must not both start from the same manifest and lose one.
 	s.amending.Lock()
 	defer s.amending.Unlock()
-	key := ManifestKey(id, receivedAt)
+	key := archive.ManifestKey(id, receivedAt)
 	raw, err := s.archive.GetRecord(ctx, key)
 	if errors.Is(err, archive.ErrNotFound) {
 		return nil, ErrNoTip

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tipline/tipline/classify"
 	"github.com/tipline/tipline/index"
+	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -951,7 +952,7 @@ func (g *tipGen) next() *tip.Tip {
 	}
 	if !t.Reporter.Anonymous {
 		t.Reporter.HasIdentity = true
-		t.Reporter.Sealed = "identities/" + t.ID + ".age"
+		t.Reporter.Sealed = archive.IdentityKey(t.ID)
 		t.Reporter.SealedFor = []tip.Office{t.Office}
 		if t.Office != tip.City {
 			t.Reporter.SealedFor = append(t.Reporter.SealedFor, tip.City)

@@ -8,12 +8,6 @@ import (
 	"github.com/tipline/tipline/internal/tip"
 )
 
-// keptPrefix holds, in the archive, each tip as it was last indexed (text, OCR reading,
-// classification): what the index is rebuilt from. The manifests under tips/ stay as ingested.
-const keptPrefix = "indexed/"
-
-func keptKey(id string) string { return keptPrefix + id + ".json" }
-
 // keepInArchive is the index stage's Keep in a process that holds the archive: one group
 // commit per batch.
 func keepInArchive(arc *archive.Local) func(context.Context, []*tip.Tip) error {
@@ -24,7 +18,7 @@ func keepInArchive(arc *archive.Local) func(context.Context, []*tip.Tip) error {
 			if err != nil {
 				return err
 			}
-			if err := b.PutRecord(keptKey(t.ID), ev); err != nil {
+			if err := b.PutRecord(archive.KeptKey(t.ID), ev); err != nil {
 				return err
 			}
 		}
@@ -39,7 +33,7 @@ func (k keptTips) Count(ctx context.Context) (int, error) {
 	n := 0
 	after := ""
 	for {
-		keys, err := k.arc.ListRecords(ctx, keptPrefix, after, 10000)
+		keys, err := k.arc.ListRecords(ctx, archive.KeptPrefix, after, 10000)
 		if err != nil || len(keys) == 0 {
 			return n, err
 		}
@@ -49,7 +43,7 @@ func (k keptTips) Count(ctx context.Context) (int, error) {
 }
 
 func (k keptTips) Page(ctx context.Context, after string, n int) ([]*tip.Tip, string, error) {
-	keys, err := k.arc.ListRecords(ctx, keptPrefix, after, n)
+	keys, err := k.arc.ListRecords(ctx, archive.KeptPrefix, after, n)
 	if err != nil || len(keys) == 0 {
 		return nil, "", err
 	}

@@ -2,6 +2,7 @@ package desk
 
 import (
 	"encoding/json"
+	"github.com/tipline/tipline/internal/archive"
 	"io"
 	"net/http"
 	"slices"
@@ -135,7 +136,7 @@ func (a *api) changeStatus(r *http.Request, t *tip.Tip, status, note string) err
 	t.Handling.Status = status
 	// The reporter's status page reads the workflow record; the tip itself carries the history.
 	rec, _ := json.Marshal(map[string]string{"status": status})
-	if err := a.changes.records.PutRecord(r.Context(), tip.WorkflowKey(t.ID), rec); err != nil {
+	if err := a.changes.records.PutRecord(r.Context(), archive.WorkflowKey(t.ID), rec); err != nil {
 		return refusal(http.StatusServiceUnavailable, "the archive is not available")
 	}
 	return a.persist(r, t)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/account"
+	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/seal"
 	"github.com/tipline/tipline/internal/tip"
@@ -89,7 +90,7 @@ func TestDesk(t *testing.T) {
 			t.Errorf("status → %s: %d %s", step.to, code, out)
 		}
 	}
-	if rec, _ := records.GetRecord(context.Background(), tip.WorkflowKey(named.ID)); !strings.Contains(string(rec), "investigating") {
+	if rec, _ := records.GetRecord(context.Background(), archive.WorkflowKey(named.ID)); !strings.Contains(string(rec), "investigating") {
 		t.Errorf("workflow record %s", rec)
 	}
 	if r, _ := x.Search(context.Background(), index.Query{Status: tip.StatusInvestigating}); r.Total != 1 {

@@ -3,8 +3,6 @@ package email
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,7 +41,7 @@ func (in *Intake) Take(ctx context.Context, raw []byte, ref string, office tip.O
 // the message (issue 19, finding 8).
 func (in *Intake) TakeIn(ctx context.Context, scope string, raw []byte, ref string, office tip.Office, routing tip.Routing) (Taken, error) {
 	p := Parse(raw, in.Limits)
-	keys := dedupKeys(scope, raw, p.MessageID)
+	keys := archive.EmailKeys(scope, raw, p.MessageID)
 	for _, k := range keys {
 		_, err := in.Records.GetRecord(ctx, k)
 		if err == nil {
@@ -80,20 +78,4 @@ func (in *Intake) TakeIn(ctx context.Context, scope string, raw []byte, ref stri
 		return Taken{}, err
 	}
 	return Taken{Tip: t, Warnings: len(p.Warnings)}, nil
-}
-
-// dedupKeys are the records that a message was taken in, by its bytes and by its Message-ID,
-// per scope; the mailboxes' ("") keep the keys they always had.
-func dedupKeys(scope string, raw []byte, messageID string) []string {
-	prefix := "email/"
-	if scope != "" {
-		prefix += scope + "/"
-	}
-	sum := sha256.Sum256(raw)
-	keys := []string{prefix + "sha256/" + hex.EncodeToString(sum[:]) + ".json"}
-	if messageID != "" {
-		h := sha256.Sum256([]byte(messageID))
-		keys = append(keys, prefix+"message-id/"+hex.EncodeToString(h[:])+".json")
-	}
-	return keys
 }

@@ -10,10 +10,8 @@ package email
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -255,8 +253,7 @@ type checkpoint struct {
 }
 
 func (m *Mailbox) checkpointKey() string {
-	sum := sha256.Sum256([]byte(m.cfg.Addr + "\x00" + m.cfg.User + "\x00" + m.cfg.Mailbox))
-	return "email/checkpoint/" + hex.EncodeToString(sum[:8]) + ".json"
+	return archive.CheckpointKey(m.cfg.Addr, m.cfg.User, m.cfg.Mailbox)
 }
 
 func (m *Mailbox) loadCheckpoint(ctx context.Context) (checkpoint, error) {

@@ -79,7 +79,7 @@ func (in *Intake) TakeIn(ctx context.Context, scope, path, name, ref string) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	key := letterKey(scope, sum)
+	key := archive.LetterKey(scope, sum)
 	if b, err := in.Records.GetRecord(ctx, key); err == nil {
 		var prev Result
 		_ = json.Unmarshal(b, &prev)
@@ -132,13 +132,4 @@ func (in *Intake) TakeIn(ctx context.Context, scope, path, name, ref string) (Re
 	}
 	in.Log.Info("letter received", "id", t.ID, "kind", kind, "usable", unusableErr == nil)
 	return res, nil
-}
-
-// letterKey is the record that a scan was taken in, per scope; the watched folder's ("") keeps
-// the key it always had, so a folder's scans taken before are still recognised.
-func letterKey(scope, sum string) string {
-	if scope == "" {
-		return "letters/sha256/" + sum + ".json"
-	}
-	return "letters/" + scope + "/sha256/" + sum + ".json"
 }

@@ -152,7 +152,7 @@ func TestSubmitArchivesPublishesAndGivesAReceipt(t *testing.T) {
 			t.Errorf("%s opened %+v, %v", office, who, err)
 		}
 	}
-	if _, err := f.arc.GetRecord(context.Background(), ingest.ManifestKey(id, ev.ReceivedAt)); err != nil {
+	if _, err := f.arc.GetRecord(context.Background(), archive.ManifestKey(id, ev.ReceivedAt)); err != nil {
 		t.Errorf("manifest: %v", err)
 	}
 	if got := testutil.ToFloat64(f.metrics.Ingested.WithLabelValues("liunan", "web")); got != 1 {

@@ -27,6 +27,7 @@ import (
 	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/throttle"
 
 	"github.com/tipline/tipline/ingest"
@@ -450,7 +451,7 @@ func TestCoarseStatusFollowsTheWorkflow(t *testing.T) {
 	_, out := f.post(t, "application/json", []byte(`{"text":"舆情敲诈"}`))
 	for _, tc := range []struct{ workflow, want string }{{"", "received"}, {"new", "received"}, {"assigned", "handling"}, {"investigating", "handling"}, {"closed", "closed"}} {
 		if tc.workflow != "" {
-			if err := f.arc.PutRecord(context.Background(), tip.WorkflowKey(out["id"].(string)), []byte(`{"status":"`+tc.workflow+`"}`)); err != nil {
+			if err := f.arc.PutRecord(context.Background(), archive.WorkflowKey(out["id"].(string)), []byte(`{"status":"`+tc.workflow+`"}`)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -479,7 +480,7 @@ func TestAPIAddition(t *testing.T) {
 		t.Fatalf("%d messages", f.pub.Len())
 	}
 	ev, _ := tip.Unmarshal(f.pub.Messages()[1].Value)
-	manifest, _ := f.arc.GetRecord(context.Background(), ingest.ManifestKey(ev.ID, ev.ReceivedAt))
+	manifest, _ := f.arc.GetRecord(context.Background(), archive.ManifestKey(ev.ID, ev.ReceivedAt))
 	if !bytes.Equal(manifest, f.pub.Messages()[1].Value) || !strings.Contains(ev.Text, "举报人补充") || len(ev.Attachments) != 1 {
 		t.Errorf("manifest not updated or tip not amended: %s", ev.Text)
 	}

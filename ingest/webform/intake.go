@@ -322,7 +322,7 @@ func (s *Server) takeFrom(ctx context.Context, req *request, up *upload, source 
 		if err != nil {
 			return "", "", err
 		}
-		key := "identities/" + sub.ID + ".age"
+		key := archive.IdentityKey(sub.ID)
 		sub.Records[key] = sealed
 		sub.Reporter.Sealed, sub.Reporter.SealedFor = key, offices
 	}

@@ -94,7 +94,7 @@ func (c argon2Cost) verifier(code string, salt []byte) string {
 	return hex.EncodeToString(argon2.IDKey([]byte(code), salt, c.Time, c.Memory, c.Threads, 32))
 }
 
-func receiptKey(code string) string { return "receipts/" + code[:lookupSymbols] + ".json" }
+func receiptKey(code string) string { return archive.ReceiptKey(code[:lookupSymbols]) }
 
 // Records reads small named records.
 type Records interface {

@@ -57,7 +57,7 @@ func (s *Server) lookup(ctx context.Context, typed string) (*receiptStatus, erro
 		return nil, err
 	}
 	st := &receiptStatus{Status: statusReceived, ReceivedAt: rec.ReceivedAt, record: rec}
-	b, err := s.archive.GetRecord(ctx, tip.WorkflowKey(rec.TipID))
+	b, err := s.archive.GetRecord(ctx, archive.WorkflowKey(rec.TipID))
 	switch {
 	case err == nil:
 		var wf struct {

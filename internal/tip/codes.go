@@ -126,10 +126,6 @@ const (
 	StatusClosed        = "closed"
 )
 
-// WorkflowKey is the archive record holding a tip's handling state, {"status": …}: the
-// analysts' side writes it, the reporter's status page reads it.
-func WorkflowKey(id string) string { return "workflow/" + id + ".json" }
-
 // Statuses lists the handling states in their order.
 func Statuses() []string {
 	return []string{StatusNew, StatusAssigned, StatusInvestigating, StatusClosed}
