@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/tipline/tipline/internal/httpsafe"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -49,7 +50,9 @@ func newPages(a *api, gate *account.Gate, auditPath string, intake http.Handler)
 
 // register adds the pages to mux, next to the API's routes.
 func (p *pages) register(mux *http.ServeMux) {
-	h := func(f http.HandlerFunc) http.Handler { return pageHeaders(http.NewCrossOriginProtection().Handler(f)) }
+	h := func(f http.HandlerFunc) http.Handler {
+		return httpsafe.Headers(deskHeaders, http.NewCrossOriginProtection().Handler(f))
+	}
 	mux.Handle("GET /{$}", h(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/search", http.StatusSeeOther)
 	}))
@@ -77,23 +80,12 @@ func (p *pages) register(mux *http.ServeMux) {
 	}
 }
 
+// deskHeaders: the pages are never cached (tips on a shared computer) and may send the desk's
+// own address along its own links.
+var deskHeaders = httpsafe.Options{Referrer: "same-origin", NoStore: true}
+
 // PublicPath reports the paths served before signing in.
 func PublicPath(path string) bool { return path == "/login" || path == "/desk.css" }
-
-// pageHeaders: no script runs on these pages at all, whatever a tip contains; nothing comes
-// from elsewhere; they are never framed and never cached.
-func pageHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		next.ServeHTTP(w, r)
-	})
-}
 
 // frame is what every page's layout shows: who is signed in, and the CSRF token of their forms.
 type frame struct {

@@ -3,6 +3,7 @@ package webform
 import (
 	"bytes"
 	"errors"
+	"github.com/tipline/tipline/internal/httpsafe"
 	"io"
 	"io/fs"
 	"mime/multipart"
@@ -87,7 +88,7 @@ func (s *Server) OfficerPages(officer func(*http.Request) string) http.Handler {
 	mux.HandleFunc("POST /intake", func(w http.ResponseWriter, r *http.Request) { s.formSubmit(w, r, officer(r)) })
 	static, _ := fs.Sub(assets, "static")
 	mux.Handle("GET /intake/style.css", http.StripPrefix("/intake/", http.FileServerFS(static)))
-	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	return httpsafe.Headers(httpsafe.Options{}, http.NewCrossOriginProtection().Handler(mux))
 }
 
 // reportSubmit takes the report page's form.

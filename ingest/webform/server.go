@@ -8,6 +8,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"github.com/tipline/tipline/internal/httpsafe"
 	"html/template"
 	"io"
 	"io/fs"
@@ -192,7 +193,7 @@ func (s *Server) Handler() http.Handler {
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin): another site's page
 	// cannot post to this one, whatever the endpoint. Scripts and partner systems send neither
 	// header and pass.
-	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	return httpsafe.Headers(httpsafe.Options{}, http.NewCrossOriginProtection().Handler(mux))
 }
 
 // filesOnly serves a folder's files and nothing about the folder: a directory is not found,
@@ -209,24 +210,6 @@ func (f filesOnly) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
 	return file, nil
-}
-
-// securityHeaders: no scripts at all, nothing from elsewhere, never framed, no referrer that
-// would tell the next site where the citizen has been.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // limited refuses a request when its address has used its allowance.
