@@ -2,7 +2,6 @@ package classify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -82,11 +81,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	tips := make([]*tip.Tip, 0, len(msgs))
 	for i, r := range results {
 		if r.err != nil {
-			reason := bus.ReasonInvalid
-			if errors.Is(r.err, tip.ErrMalformed) {
-				reason = bus.ReasonDecode
-			}
-			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: r.err})
+			rejects = append(rejects, bus.RejectUnreadable(i, r.err, tip.ErrMalformed))
 			continue
 		}
 		out = append(out, bus.Message{Topic: s.topic, Key: []byte(r.t.ID), Value: r.event})

@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -63,11 +62,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 			err = fmt.Errorf("%w: tip %s reached the index unclassified or unrouted", tip.ErrInvalid, t.ID)
 		}
 		if err != nil {
-			reason := bus.ReasonInvalid
-			if errors.Is(err, tip.ErrMalformed) {
-				reason = bus.ReasonDecode
-			}
-			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: err})
+			rejects = append(rejects, bus.RejectUnreadable(i, err, tip.ErrMalformed))
 			continue
 		}
 		if j, dup := byID[t.ID]; dup { // the later copy wins, as it would in two batches

@@ -121,11 +121,7 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	for i, m := range msgs {
 		t, err := tip.Unmarshal(m.Value)
 		if err != nil {
-			reason := bus.ReasonInvalid
-			if errors.Is(err, tip.ErrMalformed) {
-				reason = bus.ReasonDecode
-			}
-			rejects = append(rejects, bus.Reject{Index: i, Reason: reason, Err: err})
+			rejects = append(rejects, bus.RejectUnreadable(i, err, tip.ErrMalformed))
 			continue
 		}
 		if err := s.read(ctx, t); err != nil {

@@ -21,6 +21,17 @@ type Reject struct {
 	Err    error
 }
 
+// RejectUnreadable is the reject of message i, which could not be taken as what the stage
+// reads: ReasonDecode when err is (or wraps) malformed, the stage's sentinel for bytes that do
+// not decode, ReasonInvalid otherwise.
+func RejectUnreadable(i int, err, malformed error) Reject {
+	reason := ReasonInvalid
+	if errors.Is(err, malformed) {
+		reason = ReasonDecode
+	}
+	return Reject{Index: i, Reason: reason, Err: err}
+}
+
 // Handler performs a stage's side effect for a batch of messages. It returns the messages it
 // rejects, and an error when the batch as a whole failed and should be retried. An error that
 // wraps ErrUnavailable is retried until it clears; any other error is retried a few times, then
