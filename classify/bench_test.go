@@ -93,7 +93,7 @@ func BenchmarkStage(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	stages := [2]*Stage{
 		NewStage(nil, discard{}, "tips.classified", c, nil, log),
-		NewStage(nil, discard{}, "tips.classified", c, metrics.New(prometheus.NewRegistry(), nil), log),
+		NewStage(nil, discard{}, "tips.classified", c, metrics.New(prometheus.NewRegistry(), metrics.Labels{}), log),
 	}
 	var took [2][]time.Duration
 	i := 0
@@ -122,7 +122,7 @@ func BenchmarkStage(b *testing.B) {
 // set against BenchmarkStage's ms/batch: the overhead too small for the alternating runs to
 // resolve through their noise.
 func BenchmarkStageMetricsCalls(b *testing.B) {
-	m := metrics.New(prometheus.NewRegistry(), nil)
+	m := metrics.New(prometheus.NewRegistry(), metrics.Labels{})
 	offices, categories := tip.Offices(), tip.AllCategories()
 	start := time.Now()
 	for b.Loop() {

@@ -36,7 +36,7 @@ func TestStageHandle(t *testing.T) {
 	msgs := []bus.Message{rawMessage(t, chosen), {Value: []byte("garbage")}, {Value: []byte(newer)}, rawMessage(t, unrouted)}
 
 	pub := &bustest.Publisher{}
-	m := metrics.New(prometheus.NewRegistry(), nil)
+	m := metrics.New(prometheus.NewRegistry(), metrics.Labels{})
 	st := NewStage(nil, pub, "tips.classified", New(DefaultRules(), DefaultGazetteer()), m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rejects, err := st.Handle(context.Background(), msgs)
 	if err != nil {
@@ -82,7 +82,7 @@ func TestStageCountsUncertainVerdicts(t *testing.T) {
 	score := New(r, DefaultGazetteer()).Classify(Input{Text: text}).Score
 	r.Thresholds = map[tip.Category]float64{tip.TrollArmy: score + 0.5}
 	pub := &bustest.Publisher{}
-	m := metrics.New(prometheus.NewRegistry(), nil)
+	m := metrics.New(prometheus.NewRegistry(), metrics.Labels{})
 	st := NewStage(nil, pub, "tips.classified", New(r, DefaultGazetteer()), m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	now := time.Now()
 	if _, err := st.Handle(context.Background(), []bus.Message{rawMessage(t, &tip.Tip{ID: tip.NewIDs().New(now), ReceivedAt: now, Source: tip.SourceWeb, Text: text})}); err != nil {

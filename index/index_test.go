@@ -59,7 +59,7 @@ func indexOf(t testing.TB, tips ...*tip.Tip) *Index {
 func fixture(t *testing.T) (*Index, *Stage, *metrics.Metrics, []*tip.Tip) {
 	t.Helper()
 	idx := indexOf(t)
-	m := metrics.New(prometheus.NewRegistry(), nil)
+	m := metrics.New(prometheus.NewRegistry(), metrics.Labels{})
 	st := NewStage(nil, idx, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	day := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	tips := []*tip.Tip{

@@ -31,7 +31,7 @@ func TestReconcilePublishesArchivedTipsMissingFromTheIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := metrics.New(prometheus.NewRegistry(), nil)
+	m := metrics.New(prometheus.NewRegistry(), metrics.Labels{})
 	pub := &bustest.Publisher{}
 	sub := NewSubmitter(arc, pub, "tips.raw", m)
 	var ids []string

@@ -30,7 +30,7 @@ func TestSubmitRoutesAndStoresForOCR(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := &bustest.Publisher{}
-	sub := NewSubmitter(arc, pub, "raw", metrics.New(prometheus.NewRegistry(), nil)).WithOCR("ocr")
+	sub := NewSubmitter(arc, pub, "raw", metrics.New(prometheus.NewRegistry(), metrics.Labels{})).WithOCR("ocr")
 	file := func(name, mt string) File {
 		return File{Name: name, MediaType: mt, Body: strings.NewReader(name + " bytes")}
 	}
@@ -106,7 +106,7 @@ func TestFailedSubmissionLeavesNoFiles(t *testing.T) {
 	}
 	defer arc.Close()
 	pub := &bustest.Publisher{}
-	sub := NewSubmitter(arc, pub, "raw", metrics.New(prometheus.NewRegistry(), nil))
+	sub := NewSubmitter(arc, pub, "raw", metrics.New(prometheus.NewRegistry(), metrics.Labels{}))
 	_, err = sub.Submit(context.Background(), Submission{Source: tip.SourceEmail, Text: "见附件",
 		Original: File{Name: "mail.eml", MediaType: "message/rfc822", Body: strings.NewReader(strings.Repeat("m", 1<<20))},
 		Attachments: []File{

@@ -19,7 +19,6 @@ import (
 	"github.com/tipline/tipline/ingest/email"
 	"github.com/tipline/tipline/ingest/letter"
 	"github.com/tipline/tipline/ingest/ocr"
-	"github.com/tipline/tipline/ingest/webform"
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
@@ -153,7 +152,7 @@ func lettersCommand() *ffcli.Command {
 			}
 			defer rt.close()
 			defer closeLogged(rt.log, "archive", arc.Close)()
-			sub := ingest.NewSubmitter(arc, rt.writer, sf.topics.Raw, metrics.New(rt.reg, webform.RejectReasons())).WithOCR(sf.topics.OCR)
+			sub := ingest.NewSubmitter(arc, rt.writer, sf.topics.Raw, newMetrics(rt.reg)).WithOCR(sf.topics.OCR)
 			w := &letter.Watcher{Dir: dir, Log: rt.log.With("stage", "letters"),
 				Intake: &letter.Intake{Submitter: sub, Records: arc, Metrics: metrics.NewOCR(rt.reg), Log: rt.log.With("stage", "letters")}}
 			err = w.Run(ctx)
@@ -192,7 +191,7 @@ func ocrCommand() *ffcli.Command {
 				return err
 			}
 			defer rt.close()
-			m := metrics.New(rt.reg, webform.RejectReasons())
+			m := newMetrics(rt.reg)
 			om := metrics.NewOCR(rt.reg)
 			cfg := pipelineConfig{Topics: sf.topics, GroupPrefix: groupPrefix, OCRWorkers: workers, ShutdownGrace: grace}
 			onDead := func(stage, reason string) { m.DeadLettered.WithLabelValues(stage, reason).Inc() }
@@ -226,7 +225,7 @@ func runEmail(ctx context.Context, sf stageFlags, boxes []email.Config) error {
 		names = append(names, b.Name)
 	}
 	em := metrics.NewEmail(rt.reg, names)
-	sub := ingest.NewSubmitter(arc, rt.writer, sf.topics.Raw, metrics.New(rt.reg, webform.RejectReasons())).WithOCR(sf.topics.OCR)
+	sub := ingest.NewSubmitter(arc, rt.writer, sf.topics.Raw, newMetrics(rt.reg)).WithOCR(sf.topics.OCR)
 	var wg sync.WaitGroup
 	for _, b := range boxes {
 		mb, err := email.NewMailbox(b, sub, arc, em, rt.log.With("stage", "email"))

@@ -183,7 +183,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 	closers = append(closers, closeLogged(log, "kafka writer", writer.Close))
 
 	reg := newRegistry()
-	m := metrics.New(reg, webform.RejectReasons())
+	m := newMetrics(reg)
 	sizes := metrics.NewSizes(reg, func() (uint64, error) {
 		if idx == nil {
 			return 0, nil
@@ -617,4 +617,10 @@ func baseURL(ln net.Listener) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// newMetrics registers tipline's metrics with the closed label lists that belong to other
+// packages, so that every series exists from start at 0.
+func newMetrics(reg prometheus.Registerer) *metrics.Metrics {
+	return metrics.New(reg, metrics.Labels{RejectReasons: webform.RejectReasons(), DeadLetterReasons: bus.Reasons()})
 }

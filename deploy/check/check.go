@@ -9,6 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tipline/tipline/ingest/webform"
+	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
 )
 
@@ -34,7 +35,7 @@ func ExportedMetrics() (map[string]bool, error) {
 // gatherAll registers every metric tipline defines and gathers them.
 func gatherAll() ([]*dto.MetricFamily, error) {
 	reg := prometheus.NewRegistry()
-	m := metrics.New(reg, webform.RejectReasons())
+	m := metrics.New(reg, metrics.Labels{RejectReasons: webform.RejectReasons(), DeadLetterReasons: bus.Reasons()})
 	// Series that exist only once tipline knows their labels (partitions, the rules version).
 	m.ConsumerLag.WithLabelValues("tipline-index", "tips.classified", "0")
 	m.SetRulesVersion("check")

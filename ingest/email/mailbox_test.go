@@ -157,7 +157,7 @@ func newPipeline(t *testing.T, dir string) *pipeline {
 	t.Cleanup(func() { arc.Close() })
 	reg := prometheus.NewRegistry()
 	pub := &bustest.Publisher{}
-	return &pipeline{arc: arc, pub: pub, sub: ingest.NewSubmitter(arc, pub, "tips.raw", metrics.New(reg, nil)),
+	return &pipeline{arc: arc, pub: pub, sub: ingest.NewSubmitter(arc, pub, "tips.raw", metrics.New(reg, metrics.Labels{})),
 		metrics: metrics.NewEmail(reg, []string{"test"})}
 }
 

@@ -61,7 +61,7 @@ func newMailRoom(t *testing.T) *mailRoom {
 	t.Cleanup(func() { arc.Close() })
 	pub := &countingPublisher{}
 	reg := prometheus.NewRegistry()
-	sub := ingest.NewSubmitter(arc, pub, "tips.raw", metrics.New(reg, nil)).WithOCR("tips.ocr")
+	sub := ingest.NewSubmitter(arc, pub, "tips.raw", metrics.New(reg, metrics.Labels{})).WithOCR("tips.ocr")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	in := &Intake{Submitter: sub, Records: arc, Metrics: metrics.NewOCR(reg), Log: log}
 	users, err := account.Open(filepath.Join(dir, "users.json"))

@@ -112,7 +112,7 @@ func TestWatcherAndStage(t *testing.T) {
 	defer arc.Close()
 	reg := prometheus.NewRegistry()
 	b := &memBus{}
-	sub := ingest.NewSubmitter(arc, b, "tips.raw", metrics.New(reg, nil)).WithOCR("tips.ocr")
+	sub := ingest.NewSubmitter(arc, b, "tips.raw", metrics.New(reg, metrics.Labels{})).WithOCR("tips.ocr")
 	om := metrics.NewOCR(reg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
@@ -229,7 +229,7 @@ func TestScanTakenInTwice(t *testing.T) {
 	defer arc.Close()
 	reg := prometheus.NewRegistry()
 	b := &memBus{}
-	in := &Intake{Submitter: ingest.NewSubmitter(arc, b, "tips.raw", metrics.New(reg, nil)).WithOCR("tips.ocr"),
+	in := &Intake{Submitter: ingest.NewSubmitter(arc, b, "tips.raw", metrics.New(reg, metrics.Labels{})).WithOCR("tips.ocr"),
 		Records: arc, Metrics: metrics.NewOCR(reg), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	p := filepath.Join(t.TempDir(), "scan.png")
 	writePNG(t, p, letters(t)[0].page)

@@ -55,7 +55,7 @@ func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	pub := &bustest.Publisher{}
-	m := metrics.New(prometheus.NewRegistry(), RejectReasons())
+	m := metrics.New(prometheus.NewRegistry(), metrics.Labels{RejectReasons: RejectReasons()})
 	logs := &bytes.Buffer{}
 	cfg := Config{Submitter: ingest.NewSubmitter(arc, pub, "tips.raw", m), Archive: arc, Sealer: sealer,
 		Metrics: m, Log: slog.New(slog.NewTextHandler(&lockedBuffer{b: logs}, nil)),

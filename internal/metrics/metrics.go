@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
-	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -76,8 +75,22 @@ func (m *Metrics) SetRulesVersion(v string) {
 	m.RulesInfo.WithLabelValues(v).Set(1)
 }
 
-// New registers tipline's metrics on reg and creates every labelled series at 0.
-func New(reg prometheus.Registerer, rejectReasons []string) *Metrics {
+// Labels are the closed lists of label values that belong to other packages: the wiring passes
+// them in one place (internal/pipeline), so that this package depends on no stage and every
+// series still exists from start at 0.
+type Labels struct {
+	// RejectReasons are why a channel refuses a submission before archiving it
+	// (webform.RejectReasons): tipline_ingest_rejected_total{source,reason}.
+	RejectReasons []string
+	// DeadLetterReasons are why a stage dead-letters a message (bus.Reasons):
+	// tipline_dlq_total{stage,reason}.
+	DeadLetterReasons []string
+}
+
+// New registers tipline's metrics on reg and creates every labelled series at 0: for the
+// offices, categories, sources and stages this package knows, and for the lists in labels
+// (nil lists create no series of theirs, as tests that do not count them pass).
+func New(reg prometheus.Registerer, labels Labels) *Metrics {
 	f := promauto.With(reg)
 	m := &Metrics{
 		Ingested: f.NewCounterVec(prometheus.CounterOpts{
@@ -158,7 +171,7 @@ func New(reg prometheus.Registerer, rejectReasons []string) *Metrics {
 
 	for _, s := range tip.Sources() {
 		m.Ingested.WithLabelValues(Unrouted, string(s))
-		for _, r := range rejectReasons {
+		for _, r := range labels.RejectReasons {
 			m.IngestRejected.WithLabelValues(string(s), r)
 		}
 		for _, step := range []string{"archive", "publish"} {
@@ -182,7 +195,7 @@ func New(reg prometheus.Registerer, rejectReasons []string) *Metrics {
 		m.StageMessages.WithLabelValues(st)
 	}
 	for _, st := range []string{StageClassify, StageIndex} {
-		for _, r := range bus.Reasons() {
+		for _, r := range labels.DeadLetterReasons {
 			m.DeadLettered.WithLabelValues(st, r)
 		}
 	}

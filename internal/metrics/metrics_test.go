@@ -9,7 +9,7 @@ import (
 
 func TestEverySeriesExistsFromStart(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	New(reg, []string{"json", "too_large"})
+	New(reg, Labels{RejectReasons: []string{"json", "too_large"}, DeadLetterReasons: []string{"decode", "invalid", "process"}})
 	tests := []struct {
 		metric string
 		want   int
