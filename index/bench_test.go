@@ -26,7 +26,7 @@ func BenchmarkIndexBatch(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer idx.Close()
-			st := NewStage(nil, idx, metrics.New(prometheus.NewRegistry(), metrics.Labels{}), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			st := NewStage(nil, idx, StageDeps{}, metrics.New(prometheus.NewRegistry(), metrics.Labels{}), slog.New(slog.NewTextHandler(io.Discard, nil)))
 			phrase := "网友约我裸聊，偷偷录屏，还让我装了一个木马，现在说要把不雅视频发给你的亲友。在一个714高炮平台借款三千，被扣了砍头息。"
 			text := strings.Repeat(phrase, 1024/len(phrase)+1)
 			ids := tip.NewIDs()

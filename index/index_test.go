@@ -60,7 +60,7 @@ func fixture(t *testing.T) (*Index, *Stage, *metrics.Metrics, []*tip.Tip) {
 	t.Helper()
 	idx := indexOf(t)
 	m := metrics.New(prometheus.NewRegistry(), metrics.Labels{})
-	st := NewStage(nil, idx, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := NewStage(nil, idx, StageDeps{}, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	day := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	tips := []*tip.Tip{
 		newTip("网友约我裸聊，录屏以后敲诈我五千元", tip.Sextortion, tip.Liunan, day),

@@ -74,7 +74,7 @@ func (x *Index) setBuild(f func(*RebuildStatus)) {
 	x.build.mu.Unlock()
 }
 
-// Source is where a rebuild reads tips from: the archive (Stage.Keep's records) or, by
+// Source is where a rebuild reads tips from: the archive (what StageDeps.Keep kept) or, by
 // default, the index itself.
 type Source interface {
 	// Count is how many tips Pages will hand over, for the progress; 0 if unknown.

@@ -23,20 +23,32 @@ type Consumer interface {
 type Stage struct {
 	in      Consumer
 	idx     *Index
+	deps    StageDeps
 	metrics *metrics.Metrics
 	log     *slog.Logger
-	// OnIndexed, if set, is called with the tips of each batch once they are searchable.
-	OnIndexed func(tips []*tip.Tip, at time.Time)
-	// Keep, if set, archives each tip as it is about to be indexed (text, OCR reading,
-	// classification), so that the index can be rebuilt from the archive. It runs before the
-	// index write: a rebuild reading the archive then never sees an older version than the
-	// index has.
-	Keep func(ctx context.Context, tips []*tip.Tip) error
 }
 
-// NewStage wires the index stage.
-func NewStage(in Consumer, idx *Index, m *metrics.Metrics, log *slog.Logger) *Stage {
-	return &Stage{in: in, idx: idx, metrics: m, log: log}
+// Keeper archives tips (*archive.Local through the wiring's adapter).
+type Keeper interface {
+	Keep(ctx context.Context, tips []*tip.Tip) error
+}
+
+// StageDeps are what the stage calls besides the index. Each may be nil.
+type StageDeps struct {
+	// Keep archives each tip as it is about to be indexed (text, OCR reading, classification),
+	// so that the index can be rebuilt from the archive. It runs before the index write: a
+	// rebuild reading the archive then never sees an older version than the index has. nil:
+	// nothing is kept (a process without the archive rebuilds from the index itself).
+	Keep Keeper
+	// OnIndexed is called with the tips of each batch once they are searchable (the bench
+	// times tips with it).
+	OnIndexed func(tips []*tip.Tip, at time.Time)
+}
+
+// NewStage returns the index stage: it indexes into idx what in delivers (nil in: only Handle
+// is called, as in tests).
+func NewStage(in Consumer, idx *Index, deps StageDeps, m *metrics.Metrics, log *slog.Logger) *Stage {
+	return &Stage{in: in, idx: idx, deps: deps, metrics: m, log: log}
 }
 
 // Run indexes until ctx is cancelled.
@@ -105,8 +117,8 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	if len(tips) == 0 {
 		return rejects, nil
 	}
-	if s.Keep != nil {
-		if err := s.Keep(ctx, tips); err != nil {
+	if s.deps.Keep != nil {
+		if err := s.deps.Keep.Keep(ctx, tips); err != nil {
 			return nil, fmt.Errorf("%w: keeping tips in the archive: %w", bus.ErrUnavailable, err)
 		}
 	}
@@ -132,8 +144,8 @@ func (s *Stage) Handle(ctx context.Context, msgs []bus.Message) ([]bus.Reject, e
 	}
 	s.metrics.StageMessages.WithLabelValues(metrics.StageIndex).Add(float64(len(msgs)))
 	s.metrics.StageSeconds.WithLabelValues(metrics.StageIndex).Observe(time.Since(start).Seconds())
-	if s.OnIndexed != nil {
-		s.OnIndexed(indexed, now)
+	if s.deps.OnIndexed != nil {
+		s.deps.OnIndexed(indexed, now)
 	}
 	return rejects, nil
 }

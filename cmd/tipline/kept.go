@@ -8,28 +8,27 @@ import (
 	"github.com/tipline/tipline/internal/tip"
 )
 
-// keepInArchive is the index stage's Keep in a process that holds the archive: one group
-// commit per batch.
-func keepInArchive(arc *archive.Local) func(context.Context, []*tip.Tip) error {
-	return func(_ context.Context, tips []*tip.Tip) error {
-		b := arc.Batch()
-		for _, t := range tips {
-			ev, err := tip.Marshal(t)
-			if err != nil {
-				return err
-			}
-			if err := b.PutRecord(archive.KeptKey(t.ID), ev); err != nil {
-				return err
-			}
+// kept is the archive's copy of every indexed tip: the index stage and the desk keep tips in it
+// (index.Keeper, desk.Keeper), and rebuilds read them back (index.Source).
+type kept struct{ arc *archive.Local }
+
+// Keep archives tips as they are about to be indexed: one group commit per batch.
+func (k kept) Keep(_ context.Context, tips []*tip.Tip) error {
+	b := k.arc.Batch()
+	for _, t := range tips {
+		ev, err := tip.Marshal(t)
+		if err != nil {
+			return err
 		}
-		return b.Commit()
+		if err := b.PutRecord(archive.KeptKey(t.ID), ev); err != nil {
+			return err
+		}
 	}
+	return b.Commit()
 }
 
-// keptTips is the archive's copy of every indexed tip, as an index.Source.
-type keptTips struct{ arc *archive.Local }
-
-func (k keptTips) Count(ctx context.Context) (int, error) {
+// Count is how many tips are kept.
+func (k kept) Count(ctx context.Context) (int, error) {
 	n := 0
 	after := ""
 	for {
@@ -42,7 +41,8 @@ func (k keptTips) Count(ctx context.Context) (int, error) {
 	}
 }
 
-func (k keptTips) Page(ctx context.Context, after string, n int) ([]*tip.Tip, string, error) {
+// Page reads up to n kept tips after the key after, in key order.
+func (k kept) Page(ctx context.Context, after string, n int) ([]*tip.Tip, string, error) {
 	keys, err := k.arc.ListRecords(ctx, archive.KeptPrefix, after, n)
 	if err != nil || len(keys) == 0 {
 		return nil, "", err

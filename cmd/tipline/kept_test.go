@@ -31,7 +31,7 @@ func TestRebuildFromTheArchive(t *testing.T) {
 	cats, offices := tip.AllCategories(), tip.Offices()
 	phrases := []string{"网贷App逾期后被爆通讯录", "裸聊视频被录屏敲诈", "水军在论坛造谣", "职业打假人索赔", "自媒体有偿删帖"}
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	keep := keepInArchive(arc)
+	keep := kept{arc}.Keep
 	for b := 0; b < 10000; b += 2000 {
 		var tips []*tip.Tip
 		for i := b; i < b+2000; i++ {
@@ -65,7 +65,7 @@ func TestRebuildFromTheArchive(t *testing.T) {
 		return out
 	}
 	before := answers()
-	src := keptTips{arc}
+	src := kept{arc}
 	if n, err := src.Count(context.Background()); err != nil || n != 10000 {
 		t.Fatalf("kept %d, %v", n, err)
 	}

@@ -265,12 +265,11 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		if err != nil {
 			return err
 		}
-		indexer := index.NewStage(indexIn, idx, m, log.With("stage", "index"))
-		indexer.OnIndexed = cfg.onIndexed
+		deps := index.StageDeps{OnIndexed: cfg.onIndexed}
 		if arc != nil {
-			indexer.Keep = keepInArchive(arc)
+			deps.Keep = kept{arc}
 		}
-		run = append(run, indexer)
+		run = append(run, index.NewStage(indexIn, idx, deps, m, log.With("stage", "index")))
 	}
 
 	stageCtx, stopStages := context.WithCancel(context.WithoutCancel(ctx))
@@ -426,8 +425,8 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 					return err
 				}
 				closers = append(closers, closeLogged(log, "feedback", feedback.Close))
-				deps.Records, deps.Files, deps.Keeper = arc, arc, desk.KeepFunc(keepInArchive(arc))
-				deps.Feedback, deps.Corrected, deps.Archived = feedback, m.Corrected, keptTips{arc}
+				deps.Records, deps.Files, deps.Keeper = arc, arc, kept{arc}
+				deps.Feedback, deps.Corrected, deps.Archived = feedback, m.Corrected, kept{arc}
 			}
 			if public != nil {
 				deps.Intake = public.OfficerPages(account.NameOf)

@@ -76,7 +76,7 @@ func record(r *http.Request, t *tip.Tip, field, from, to, note string) {
 	t.Handling.History = append(t.Handling.History, tip.Change{At: time.Now().UTC(), User: account.NameOf(r), Field: field, From: from, To: to, Note: note})
 }
 
-// persist archives the changed tip, then re-indexes it (the order index.Stage.Keep documents).
+// persist archives the changed tip, then re-indexes it (the order index.StageDeps.Keep documents).
 func (a *api) persist(r *http.Request, t *tip.Tip) error {
 	tips := []*tip.Tip{t}
 	if err := a.changes.keeper.Keep(r.Context(), tips); err != nil {

@@ -76,7 +76,7 @@ type Files interface {
 	Open(ctx context.Context, sha string) (io.ReadCloser, error)
 }
 
-// Keeper archives tips an analyst changed, as index.Stage.Keep does for the pipeline, so that a
+// Keeper archives tips an analyst changed, as index.StageDeps.Keep does for the pipeline, so that a
 // rebuild from the archive keeps the change. It runs before the engine's Put.
 type Keeper interface {
 	Keep(ctx context.Context, tips []*tip.Tip) error
