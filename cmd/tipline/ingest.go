@@ -153,8 +153,14 @@ func lettersCommand() *ffcli.Command {
 			defer rt.close()
 			defer closeLogged(rt.log, "archive", arc.Close)()
 			sub := ingest.NewSubmitter(arc, rt.writer, sf.topics.Raw, newMetrics(rt.reg)).WithOCR(sf.topics.OCR)
-			w := &letter.Watcher{Dir: dir, Log: rt.log.With("stage", "letters"),
-				Intake: &letter.Intake{Submitter: sub, Records: arc, Metrics: metrics.NewOCR(rt.reg), Log: rt.log.With("stage", "letters")}}
+			in, err := letter.NewIntake(letter.Config{}, sub, arc, metrics.NewOCR(rt.reg), rt.log.With("stage", "letters"))
+			if err != nil {
+				return err
+			}
+			w, err := letter.NewWatcher(letter.WatcherConfig{Dir: dir}, in, rt.log.With("stage", "letters"))
+			if err != nil {
+				return err
+			}
 			err = w.Run(ctx)
 			rt.log.Info("stopped")
 			return err

@@ -349,9 +349,17 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		indexDir = filepath.Join(cfg.DataDir, "index")
 	}
 	stages.Go(func() { watchSizes(stageCtx, arc, indexDir, sizes) })
-	intake := &letter.Intake{Submitter: submitter, Records: arc, Metrics: ocrMetrics, Log: log.With("stage", "letters")}
+	var intake *letter.Intake
+	if roles[roleLetters] {
+		if intake, err = letter.NewIntake(letter.Config{}, submitter, arc, ocrMetrics, log.With("stage", "letters")); err != nil {
+			return err
+		}
+	}
 	if roles[roleLetters] && cfg.LettersDir != "" {
-		w := &letter.Watcher{Dir: cfg.LettersDir, Intake: intake, Log: log.With("stage", "letters")}
+		w, err := letter.NewWatcher(letter.WatcherConfig{Dir: cfg.LettersDir}, intake, log.With("stage", "letters"))
+		if err != nil {
+			return err
+		}
 		stages.Go(func() {
 			if err := w.Run(stageCtx); err != nil {
 				fatal <- err

@@ -36,7 +36,7 @@ type uploaded struct {
 }
 
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
-	lim := a.intake.Limits.WithDefaults()
+	lim := a.intake.limits.WithDefaults()
 	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes*4)
 	var out []uploaded
 	take := func(name string, body io.Reader) error {

@@ -63,7 +63,10 @@ func newMailRoom(t *testing.T) *mailRoom {
 	reg := prometheus.NewRegistry()
 	sub := ingest.NewSubmitter(arc, pub, "tips.raw", metrics.New(reg, metrics.Labels{})).WithOCR("tips.ocr")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	in := &Intake{Submitter: sub, Records: arc, Metrics: metrics.NewOCR(reg), Log: log}
+	in, err := NewIntake(Config{}, sub, arc, metrics.NewOCR(reg), log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	users, err := account.Open(filepath.Join(dir, "users.json"))
 	if err != nil {
 		t.Fatal(err)

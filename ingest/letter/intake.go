@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -42,14 +43,39 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// Config is how scans are taken in. The zero value takes the default limits.
+type Config struct {
+	Limits scanfile.Limits // what a scan may be (zero: the defaults)
+}
+
+// Validate refuses negative limits.
+func (c Config) Validate() error { return c.Limits.Validate() }
+
 // Intake turns one scan file into a tip: archived first, then queued for OCR. A file that is not
 // a readable scan still becomes a tip, with the file attached and marked for manual handling.
 type Intake struct {
-	Submitter Submitter
-	Records   Records
-	Limits    scanfile.Limits // what a scan may be (zero: the defaults)
-	Metrics   *metrics.OCR
-	Log       *slog.Logger
+	sub     Submitter
+	records Records
+	limits  scanfile.Limits
+	metrics *metrics.OCR
+	log     *slog.Logger
+}
+
+// NewIntake returns the intake of scans: sub archives and publishes them, records recognises a
+// scan taken in before, m counts letters by result.
+func NewIntake(cfg Config, sub Submitter, records Records, m *metrics.OCR, log *slog.Logger) (*Intake, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("letter: %w", err)
+	}
+	switch {
+	case sub == nil:
+		return nil, errors.New("letter: no submitter")
+	case records == nil:
+		return nil, errors.New("letter: no records")
+	case m == nil || log == nil:
+		return nil, errors.New("letter: no metrics or logger")
+	}
+	return &Intake{sub: sub, records: records, limits: cfg.Limits, metrics: m, log: log}, nil
 }
 
 // Records remembers which scans are tips already.
@@ -80,7 +106,7 @@ func (in *Intake) TakeIn(ctx context.Context, scope, path, name, ref string) (Re
 		return Result{}, err
 	}
 	key := archive.LetterKey(scope, sum)
-	if b, err := in.Records.GetRecord(ctx, key); err == nil {
+	if b, err := in.records.GetRecord(ctx, key); err == nil {
 		var prev Result
 		_ = json.Unmarshal(b, &prev)
 		prev.Again = true
@@ -88,7 +114,7 @@ func (in *Intake) TakeIn(ctx context.Context, scope, path, name, ref string) (Re
 	} else if !errors.Is(err, archive.ErrNotFound) {
 		return Result{}, err
 	}
-	info, inspectErr := scanfile.Inspect(ctx, path, in.Limits)
+	info, inspectErr := scanfile.Inspect(ctx, path, in.limits)
 	kind := info.Kind
 	var unusableErr *scanfile.Unusable
 	if inspectErr != nil && !errors.As(inspectErr, &unusableErr) {
@@ -115,21 +141,21 @@ func (in *Intake) TakeIn(ctx context.Context, scope, path, name, ref string) (Re
 		sub.OCR = &tip.OCR{Manual: true, Reason: reason}
 		sub.Warnings = []string{reason}
 	}
-	sub.ID, sub.ReceivedAt = in.Submitter.NewID()
+	sub.ID, sub.ReceivedAt = in.sub.NewID()
 	res.ID = sub.ID
 	// Recorded with the tip, so a scan taken in again after a crash is recognised.
 	rec, _ := json.Marshal(res)
 	sub.Records = map[string][]byte{key: rec}
-	t, err := in.Submitter.Submit(ctx, sub)
+	t, err := in.sub.Submit(ctx, sub)
 	if err != nil {
 		return Result{}, err
 	}
 	if unusableErr != nil {
-		in.Metrics.Failures.WithLabelValues(metrics.OCRUnusable).Inc()
-		in.Metrics.Letters.WithLabelValues("failed").Inc()
+		in.metrics.Failures.WithLabelValues(metrics.OCRUnusable).Inc()
+		in.metrics.Letters.WithLabelValues("failed").Inc()
 	} else {
-		in.Metrics.Letters.WithLabelValues("done").Inc()
+		in.metrics.Letters.WithLabelValues("done").Inc()
 	}
-	in.Log.Info("letter received", "id", t.ID, "kind", kind, "usable", unusableErr == nil)
+	in.log.Info("letter received", "id", t.ID, "kind", kind, "usable", unusableErr == nil)
 	return res, nil
 }

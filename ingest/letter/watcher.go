@@ -2,6 +2,7 @@ package letter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,18 +11,53 @@ import (
 	"time"
 )
 
-// Watcher takes in the scans that appear in a folder (from a scanner or a share): each is moved
-// to done/ once its tip is published, or to failed/ with a reason file beside it.
-type Watcher struct {
-	Dir    string
-	Intake *Intake
-	Poll   time.Duration // how often the folder is listed (default 1s)
+// WatcherConfig is how the letters folder is watched.
+type WatcherConfig struct {
+	Dir  string        // the folder scanners or a share drop scans into (required)
+	Poll time.Duration // how often the folder is listed (default 1s)
 	// Settle is how long a file's size must stay the same before it is taken, so a file still
 	// being copied in is left alone (default 2s).
 	Settle time.Duration
-	Log    *slog.Logger
+}
+
+// Validate says what is missing or wrong in c.
+func (c WatcherConfig) Validate() error {
+	if c.Dir == "" {
+		return errors.New("letter: no folder to watch")
+	}
+	if c.Poll < 0 || c.Settle < 0 {
+		return errors.New("letter: negative poll or settle time")
+	}
+	return nil
+}
+
+// Watcher takes in the scans that appear in a folder (from a scanner or a share): each is moved
+// to done/ once its tip is published, or to failed/ with a reason file beside it.
+type Watcher struct {
+	dir          string
+	poll, settle time.Duration
+	intake       *Intake
+	log          *slog.Logger
 
 	seen map[string]seenFile
+}
+
+// NewWatcher returns the watcher of cfg.Dir, which takes each scan in through in.
+func NewWatcher(cfg WatcherConfig, in *Intake, log *slog.Logger) (*Watcher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if in == nil || log == nil {
+		return nil, errors.New("letter: watcher without an intake or a logger")
+	}
+	w := &Watcher{dir: cfg.Dir, poll: cfg.Poll, settle: cfg.Settle, intake: in, log: log}
+	if w.poll == 0 {
+		w.poll = time.Second
+	}
+	if w.settle == 0 {
+		w.settle = 2 * time.Second
+	}
+	return w, nil
 }
 
 type seenFile struct {
@@ -32,33 +68,26 @@ type seenFile struct {
 // Run watches until ctx is cancelled.
 func (w *Watcher) Run(ctx context.Context) error {
 	for _, sub := range []string{"done", "failed"} {
-		if err := os.MkdirAll(filepath.Join(w.Dir, sub), 0o750); err != nil {
-			return fmt.Errorf("letter: watch %s: %w", w.Dir, err)
+		if err := os.MkdirAll(filepath.Join(w.dir, sub), 0o750); err != nil {
+			return fmt.Errorf("letter: watch %s: %w", w.dir, err)
 		}
 	}
-	poll, settle := w.Poll, w.Settle
-	if poll == 0 {
-		poll = time.Second
-	}
-	if settle == 0 {
-		settle = 2 * time.Second
-	}
 	w.seen = map[string]seenFile{}
-	w.Log.Info("watching the letters folder", "dir", w.Dir)
+	w.log.Info("watching the letters folder", "dir", w.dir)
 	for {
-		w.scan(ctx, settle)
+		w.scan(ctx, w.settle)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(poll):
+		case <-time.After(w.poll):
 		}
 	}
 }
 
 func (w *Watcher) scan(ctx context.Context, settle time.Duration) {
-	entries, err := os.ReadDir(w.Dir)
+	entries, err := os.ReadDir(w.dir)
 	if err != nil {
-		w.Log.Error("cannot list the letters folder", "dir", w.Dir, "err", err)
+		w.log.Error("cannot list the letters folder", "dir", w.dir, "err", err)
 		return
 	}
 	now := time.Now()
@@ -93,28 +122,28 @@ func (w *Watcher) scan(ctx context.Context, settle time.Duration) {
 
 // take runs one file through the intake and moves it; a failure leaves it for the next scan.
 func (w *Watcher) take(ctx context.Context, name string) {
-	path := filepath.Join(w.Dir, name)
-	res, err := w.Intake.Take(context.WithoutCancel(ctx), path, name, "letters-dir:"+name)
+	path := filepath.Join(w.dir, name)
+	res, err := w.intake.Take(context.WithoutCancel(ctx), path, name, "letters-dir:"+name)
 	if err != nil {
-		w.Log.Error("letter not taken in; will retry", "file", name, "err", err)
+		w.log.Error("letter not taken in; will retry", "file", name, "err", err)
 		return
 	}
 	if res.Again {
-		w.Log.Info("scan already taken in; moving it", "file", name, "id", res.ID)
+		w.log.Info("scan already taken in; moving it", "file", name, "id", res.ID)
 	}
 	dest := "done"
 	if res.Reason != "" {
 		dest = "failed"
 		note := fmt.Sprintf("%s\n\ntip: %s\n", res.Reason, res.ID)
-		if err := os.WriteFile(filepath.Join(w.Dir, dest, name+".reason.txt"), []byte(note), 0o640); err != nil {
-			w.Log.Error("cannot write the reason file", "file", name, "err", err)
+		if err := os.WriteFile(filepath.Join(w.dir, dest, name+".reason.txt"), []byte(note), 0o640); err != nil {
+			w.log.Error("cannot write the reason file", "file", name, "err", err)
 		}
 	}
-	target := filepath.Join(w.Dir, dest, name)
+	target := filepath.Join(w.dir, dest, name)
 	if _, err := os.Stat(target); err == nil {
-		target = filepath.Join(w.Dir, dest, res.ID+"-"+name) // a second scan with the same name
+		target = filepath.Join(w.dir, dest, res.ID+"-"+name) // a second scan with the same name
 	}
 	if err := os.Rename(path, target); err != nil {
-		w.Log.Error("cannot move the scan; it may be taken in again (and recognised as the same tip content)", "file", name, "err", err)
+		w.log.Error("cannot move the scan; it may be taken in again (and recognised as the same tip content)", "file", name, "err", err)
 	}
 }

@@ -116,8 +116,14 @@ func TestWatcherAndStage(t *testing.T) {
 	om := metrics.NewOCR(reg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
-	w := &Watcher{Dir: dir, Intake: &Intake{Submitter: sub, Records: arc, Metrics: om, Log: log},
-		Poll: 50 * time.Millisecond, Settle: 100 * time.Millisecond, Log: log}
+	in, err := NewIntake(Config{}, sub, arc, om, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWatcher(WatcherConfig{Dir: dir, Poll: 50 * time.Millisecond, Settle: 100 * time.Millisecond}, in, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -229,8 +235,11 @@ func TestScanTakenInTwice(t *testing.T) {
 	defer arc.Close()
 	reg := prometheus.NewRegistry()
 	b := &memBus{}
-	in := &Intake{Submitter: ingest.NewSubmitter(arc, b, "tips.raw", metrics.New(reg, metrics.Labels{})).WithOCR("tips.ocr"),
-		Records: arc, Metrics: metrics.NewOCR(reg), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	in, err := NewIntake(Config{}, ingest.NewSubmitter(arc, b, "tips.raw", metrics.New(reg, metrics.Labels{})).WithOCR("tips.ocr"),
+		arc, metrics.NewOCR(reg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := filepath.Join(t.TempDir(), "scan.png")
 	writePNG(t, p, letters(t)[0].page)
 	first, err := in.Take(context.Background(), p, "scan.png", "test")
