@@ -83,12 +83,11 @@ func newPublicServer(cfg pipelineConfig, sub webform.Submitter, arc *archive.Loc
 		return nil, err
 	}
 	return webform.New(webform.Config{
-		Submitter: sub, Archive: arc, Sealer: sealer, Metrics: m, Log: log,
 		Limits: webform.Limits{MaxFile: p.MaxFileMB << 20, MaxUpload: p.MaxUploadMB << 20},
 		Protection: webform.Protection{SubmitEvery: p.SubmitEvery, SubmitBurst: p.SubmitBurst,
 			ReceiptEvery: p.ReceiptEvery, ReceiptBurst: p.ReceiptBurst, UploadBytes: p.UploadMBHour << 20,
 			TrustedProxies: proxies, LogClientIP: p.LogClientIP, CSRFKey: csrfKey},
-	})
+	}, sub, arc, sealer, m, log)
 }
 
 // secretFile reads 32 random bytes kept in path, creating them on first use.

@@ -57,13 +57,11 @@ func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	pub := &bustest.Publisher{}
 	m := metrics.New(prometheus.NewRegistry(), metrics.Labels{RejectReasons: RejectReasons()})
 	logs := &bytes.Buffer{}
-	cfg := Config{Submitter: ingest.NewSubmitter(arc, pub, "tips.raw", m), Archive: arc, Sealer: sealer,
-		Metrics: m, Log: slog.New(slog.NewTextHandler(&lockedBuffer{b: logs}, nil)),
-		Protection: Protection{CSRFKey: bytes.Repeat([]byte{7}, 32), SubmitBurst: 1000, ReceiptBurst: 1000}}
+	cfg := Config{Protection: Protection{CSRFKey: bytes.Repeat([]byte{7}, 32), SubmitBurst: 1000, ReceiptBurst: 1000}}
 	for _, c := range configure {
 		c(&cfg)
 	}
-	s, err := New(cfg)
+	s, err := New(cfg, ingest.NewSubmitter(arc, pub, "tips.raw", m), arc, sealer, m, slog.New(slog.NewTextHandler(&lockedBuffer{b: logs}, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

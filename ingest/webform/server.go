@@ -7,8 +7,8 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/tipline/tipline/internal/httpsafe"
 	"html/template"
 	"io"
 	"io/fs"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/httpsafe"
 	"github.com/tipline/tipline/internal/metrics"
 	"github.com/tipline/tipline/internal/seal"
 	"github.com/tipline/tipline/internal/throttle"
@@ -127,15 +128,24 @@ func (p Protection) withDefaults() Protection {
 	return p
 }
 
-// Config is what New needs.
+// Config is how the public server runs: what one submission may carry and what guards the
+// listener. Only the CSRF key must be set; every other zero value takes its default.
 type Config struct {
-	Submitter  Submitter
-	Archive    Archive
-	Sealer     Sealer
 	Limits     Limits
 	Protection Protection
-	Metrics    *metrics.Metrics
-	Log        *slog.Logger
+}
+
+// Validate says what is missing or wrong in c.
+func (c Config) Validate() error {
+	if len(c.Protection.CSRFKey) < 16 {
+		return fmt.Errorf("webform: CSRF key of %d bytes; want 32 random bytes", len(c.Protection.CSRFKey))
+	}
+	l := c.Limits
+	if l.MaxBody < 0 || l.MaxTextRunes < 0 || l.MaxListItems < 0 || l.MaxItemRunes < 0 || l.MaxFile < 0 ||
+		l.MaxUpload < 0 || l.MaxFiles < 0 || l.MaxParts < 0 {
+		return fmt.Errorf("webform: negative limit in %+v", l)
+	}
+	return nil
 }
 
 // Server serves the public listener: pages, API and assets.
@@ -156,10 +166,15 @@ type Server struct {
 //go:embed templates/*.html static/*
 var assets embed.FS
 
-// New returns the public server.
-func New(cfg Config) (*Server, error) {
-	if len(cfg.Protection.CSRFKey) < 16 {
-		return nil, fmt.Errorf("webform: CSRF key of %d bytes; want 32 random bytes", len(cfg.Protection.CSRFKey))
+// New returns the public server: sub archives and publishes what citizens send, arc holds the
+// uploads and the receipts, sealer seals reporters' identities for the offices, m counts
+// submissions and refusals.
+func New(cfg Config, sub Submitter, arc Archive, sealer Sealer, m *metrics.Metrics, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if sub == nil || arc == nil || sealer == nil || m == nil || log == nil {
+		return nil, errors.New("webform: New needs a submitter, an archive, a sealer, metrics and a logger")
 	}
 	pages, err := template.New("").Funcs(template.FuncMap{"receiptGroups": receiptGroups}).ParseFS(assets, "templates/*.html")
 	if err != nil {
@@ -167,8 +182,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	p := cfg.Protection.withDefaults()
 	return &Server{
-		sub: cfg.Submitter, archive: cfg.Archive, sealer: cfg.Sealer,
-		limits: cfg.Limits.withDefaults(), protect: p, metrics: cfg.Metrics, log: cfg.Log,
+		sub: sub, archive: arc, sealer: sealer,
+		limits: cfg.Limits.withDefaults(), protect: p, metrics: m, log: log,
 		submits:  throttle.New(1/p.SubmitEvery.Seconds(), p.SubmitBurst),
 		receipts: throttle.New(1/p.ReceiptEvery.Seconds(), p.ReceiptBurst),
 		budget:   newUploadBudget(p.UploadBytes, p.UploadWindow),
