@@ -451,7 +451,7 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		if roles[roleLetters] {
 			letter.NewAPI(intake, log.With("api", "letters")).Register(analystMux)
 			// Saved .eml files of an office's backlog (tipline import) come in beside the scans.
-			email.NewAPI(&email.Intake{Submitter: submitter, Records: arc}, log.With("api", "import")).Register(analystMux)
+			email.NewAPI(email.NewIntake(email.Limits{}, submitter, arc), log.With("api", "import")).Register(analystMux)
 		}
 		// Nothing the analysts' side answers is kept in a cache, refusals included.
 		analystSrv = serve(ln, desk.NoStore(gate.Wrap(analystMux)), log)

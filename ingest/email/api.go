@@ -33,7 +33,7 @@ type Imported struct {
 
 // upload takes one raw message as the body (?name= names it, ?office= routes it).
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
-	lim := a.intake.Limits.withDefaults()
+	lim := a.intake.limits.withDefaults()
 	name := r.URL.Query().Get("name")
 	office := tip.Office(r.URL.Query().Get("office"))
 	answer := func(status int, v Imported) {

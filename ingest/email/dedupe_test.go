@@ -41,7 +41,7 @@ func newImporter(t *testing.T) *importer {
 	}
 	t.Cleanup(func() { arc.Close() })
 	pub := &bustest.Publisher{}
-	in := &Intake{Submitter: ingest.NewSubmitter(arc, pub, "tips.raw", metrics.New(prometheus.NewRegistry(), metrics.Labels{})), Records: arc}
+	in := NewIntake(Limits{}, ingest.NewSubmitter(arc, pub, "tips.raw", metrics.New(prometheus.NewRegistry(), metrics.Labels{})), arc)
 	users, err := account.Open(filepath.Join(dir, "users.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -16,9 +16,16 @@ import (
 // Message-ID as one taken before is recognised and left alone. Mailboxes use it, and so does
 // the import of an office's saved .eml files.
 type Intake struct {
-	Submitter Submitter
-	Records   Records
-	Limits    Limits
+	sub     Submitter
+	records Records
+	limits  Limits
+}
+
+// NewIntake returns the intake of raw messages: sub archives and publishes them, records
+// recognises a message taken before, lim bounds the work one message may cause (zero: the
+// defaults).
+func NewIntake(lim Limits, sub Submitter, records Records) *Intake {
+	return &Intake{sub: sub, records: records, limits: lim}
 }
 
 // Taken is what became of a message.
@@ -40,10 +47,10 @@ func (in *Intake) Take(ctx context.Context, raw []byte, ref string, office tip.O
 // office's copy becomes a tip of its own, and the answer never tells that another office holds
 // the message (issue 19, finding 8).
 func (in *Intake) TakeIn(ctx context.Context, scope string, raw []byte, ref string, office tip.Office, routing tip.Routing) (Taken, error) {
-	p := Parse(raw, in.Limits)
+	p := Parse(raw, in.limits)
 	keys := archive.EmailKeys(scope, raw, p.MessageID)
 	for _, k := range keys {
-		_, err := in.Records.GetRecord(ctx, k)
+		_, err := in.records.GetRecord(ctx, k)
 		if err == nil {
 			return Taken{Again: true}, nil
 		}
@@ -73,7 +80,7 @@ func (in *Intake) TakeIn(ctx context.Context, scope string, raw []byte, ref stri
 	for _, k := range keys {
 		sub.Records[k] = mark
 	}
-	t, err := in.Submitter.Submit(ctx, sub)
+	t, err := in.sub.Submit(ctx, sub)
 	if err != nil {
 		return Taken{}, err
 	}

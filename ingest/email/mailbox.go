@@ -105,8 +105,8 @@ type Records interface {
 type Mailbox struct {
 	cfg     Config
 	tls     *tls.Config
-	sub     Submitter
-	records Records
+	records Records // the checkpoints
+	intake  *Intake
 	metrics *metrics.Email
 	log     *slog.Logger
 	// wake is signalled by the server's unilateral EXISTS while idling.
@@ -119,7 +119,7 @@ func NewMailbox(cfg Config, sub Submitter, records Records, m *metrics.Email, lo
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	mb := &Mailbox{cfg: cfg, sub: sub, records: records, metrics: m,
+	mb := &Mailbox{cfg: cfg, records: records, intake: NewIntake(cfg.Limits, sub, records), metrics: m,
 		log: log.With("mailbox", cfg.Name), wake: make(chan struct{}, 1)}
 	if cfg.CAFile != "" {
 		pem, err := os.ReadFile(cfg.CAFile)
@@ -386,8 +386,7 @@ func (m *Mailbox) ingest(ctx context.Context, raw []byte, uid imap.UID, uidValid
 	if m.cfg.Office != "" {
 		routing = tip.Routing{Reason: tip.RouteMailbox, Detail: m.cfg.Name}
 	}
-	in := Intake{Submitter: m.sub, Records: m.records, Limits: m.cfg.Limits}
-	taken, err := in.Take(ctx, raw, fmt.Sprintf("imap:%s/%d/%d", m.cfg.Name, uidValidity, uid), m.cfg.Office, routing)
+	taken, err := m.intake.Take(ctx, raw, fmt.Sprintf("imap:%s/%d/%d", m.cfg.Name, uidValidity, uid), m.cfg.Office, routing)
 	switch {
 	case err != nil:
 		m.metrics.Errors.WithLabelValues(m.cfg.Name, "submit").Inc()
