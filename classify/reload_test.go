@@ -21,8 +21,7 @@ func TestReloaderAppliesChangesAndIgnoresBadFiles(t *testing.T) {
 	var mu sync.Mutex
 	var versions, results []string
 	hup := make(chan os.Signal, 1)
-	r := &Reloader{Path: path, Places: DefaultGazetteer(), Interval: 10 * time.Millisecond, Now: hup,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	r, err := NewReloader(ReloaderConfig{Path: path, Interval: 10 * time.Millisecond}, ReloaderDeps{Places: DefaultGazetteer(), Now: hup,
 		Apply: func(c *Classifier) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -32,7 +31,10 @@ func TestReloaderAppliesChangesAndIgnoresBadFiles(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			results = append(results, res)
-		}}
+		}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()

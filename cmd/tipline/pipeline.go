@@ -287,13 +287,20 @@ func runPipeline(ctx context.Context, cfg pipelineConfig, log *slog.Logger, star
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
-		reloader := &classify.Reloader{Path: cfg.Rules, Places: places, Now: hup, Log: log.With("stage", "classify"),
+		reloader, err := classify.NewReloader(classify.ReloaderConfig{Path: cfg.Rules}, classify.ReloaderDeps{Places: places, Now: hup,
 			Apply: func(c *classify.Classifier) {
 				classifier.Use(c)
 				m.SetRulesVersion(c.RulesVersion())
 			},
-			Result: func(r string) { m.RulesReloads.WithLabelValues(r).Inc() }}
-		stages.Go(func() { _ = reloader.Run(stageCtx) })
+			Result: func(r string) { m.RulesReloads.WithLabelValues(r).Inc() }}, log.With("stage", "classify"))
+		if err != nil {
+			return err
+		}
+		stages.Go(func() {
+			if err := reloader.Run(stageCtx); err != nil {
+				fatal <- err
+			}
+		})
 	}
 	ready.Store(true)
 
