@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/ingest/ocr"
-	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/sample"
 )
 
 // benchPage is one synthetic scan with the text it was rendered from.
@@ -198,15 +198,15 @@ func pageText(pages []ocr.Page) string {
 // those scans chooses ("clean", "degraded" or "all"), with its page number added so that no two
 // pages are the same scan.
 func renderBenchPages(dir string, n int, scans string) ([]benchPage, error) {
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	var variants []scanimage.Variant
-	for _, v := range scanimage.Variants() {
+	var variants []sample.Variant
+	for _, v := range sample.Variants() {
 		if scans == "all" || (scans == "degraded") == v.Degraded {
 			variants = append(variants, v)
 		}
@@ -214,7 +214,7 @@ func renderBenchPages(dir string, n int, scans string) ([]benchPage, error) {
 	if len(variants) == 0 || (scans != "all" && scans != "clean" && scans != "degraded") {
 		return nil, fmt.Errorf("--ocr-scans must be clean, degraded or all, not %q", scans)
 	}
-	letters := scanimage.Letters()
+	letters := sample.Letters()
 	var pages []benchPage
 	for i := range n {
 		l, v := letters[i%len(letters)], variants[i/len(letters)%len(variants)]

@@ -18,14 +18,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/sample"
 	"github.com/tipline/tipline/internal/tip"
 )
 
-// letterLines are the sample letters of internal/scanimage, by name.
+// letterLines are the sample letters of internal/sample, by name.
 func letterLines(t *testing.T, name string) []string {
 	t.Helper()
-	for _, l := range scanimage.Letters() {
+	for _, l := range sample.Letters() {
 		if l.Name == name {
 			return l.Lines
 		}
@@ -75,14 +75,14 @@ func hasEntity(tp *tip.Tip, kind, value string) bool {
 func TestLettersEndToEnd(t *testing.T) {
 	lettersDir := t.TempDir()
 	inst := start(t, t.TempDir(), "--letters-dir", lettersDir, "--ocr-workers", "2")
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	loan := letterLines(t, "liunan-loan")
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, scanimage.Rotate(r.Page(loan), 3)); err != nil {
+	if err := png.Encode(&buf, sample.Rotate(r.Page(loan), 3)); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(lettersDir, "scan-0001.png.part"), buf.Bytes(), 0o600)
@@ -92,14 +92,14 @@ func TestLettersEndToEnd(t *testing.T) {
 	half := len(sext) / 2
 	var pages [][]byte
 	for _, lines := range [][]string{sext[:half], sext[half:]} {
-		b, err := scanimage.JPEG(r.Page(lines), 85)
+		b, err := sample.JPEG(r.Page(lines), 85)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pages = append(pages, b)
 	}
-	w, h := []int{scanimage.PageWidth, scanimage.PageWidth}, []int{scanimage.PageHeight, scanimage.PageHeight}
-	os.WriteFile(filepath.Join(lettersDir, "scan-0002.pdf"), scanimage.PDF(pages, w, h), 0o600)
+	w, h := []int{sample.PageWidth, sample.PageWidth}, []int{sample.PageHeight, sample.PageHeight}
+	os.WriteFile(filepath.Join(lettersDir, "scan-0002.pdf"), sample.PDF(pages, w, h), 0o600)
 	os.WriteFile(filepath.Join(lettersDir, "scan-0003.png"), []byte("扫描仪出错，这不是图片"), 0o600)
 
 	// The mail room uploads a scan on the analyst listener.
@@ -196,7 +196,7 @@ func TestLetterStagesOnTheirOwn(t *testing.T) {
 	watcher := startStage(t, append([]string{"ingest", "letters", "--letters-dir", lettersDir}, topics...)...)
 	ocr := startStage(t, append([]string{"ocr", "--ocr-workers", "2", "--group-prefix", "t" + run}, topics...)...)
 
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/sample"
 )
 
 // roleProcess is one "tipline serve --roles …" process.
@@ -114,7 +114,7 @@ func TestRolesAsSeparateProcesses(t *testing.T) {
 // renderText is a PNG of one line of Chinese, as a phone screenshot of a message would be.
 func renderText(t *testing.T, line string) []byte {
 	t.Helper()
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ import (
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
-	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/sample"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -73,12 +73,12 @@ type letterFixture struct {
 
 func letters(t *testing.T) []letterFixture {
 	t.Helper()
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []letterFixture
-	for _, l := range scanimage.Letters() {
+	for _, l := range sample.Letters() {
 		out = append(out, letterFixture{text: l.Text(), page: r.Page(l.Lines)})
 	}
 	if len(out) < 3 {
@@ -135,7 +135,7 @@ func TestWatcherAndStage(t *testing.T) {
 	bad := map[string][]byte{
 		"empty.png":    nil,
 		"notes.png":    []byte("这是文本，不是图片"),
-		"bomb.png":     scanimage.PNGHeader(30000, 30000),
+		"bomb.png":     sample.PNGHeader(30000, 30000),
 		"report.docx":  []byte("PK\x03\x04 not a scan"),
 		"truncated.jp": []byte("\xff\xd8\xff\xe0\x00\x10JFIF"),
 	}
@@ -143,8 +143,8 @@ func TestWatcherAndStage(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, name), data, 0o600)
 	}
 	plain := filepath.Join(t.TempDir(), "plain.pdf")
-	tiny, _ := scanimage.JPEG(l.page, 50)
-	os.WriteFile(plain, scanimage.PDF([][]byte{tiny}, []int{scanimage.PageWidth}, []int{scanimage.PageHeight}), 0o600)
+	tiny, _ := sample.JPEG(l.page, 50)
+	os.WriteFile(plain, sample.PDF([][]byte{tiny}, []int{sample.PageWidth}, []int{sample.PageHeight}), 0o600)
 	if out, err := exec.Command("qpdf", "--encrypt", "secret", "owner", "256", "--", plain, filepath.Join(dir, "locked.pdf")).CombinedOutput(); err != nil {
 		t.Fatalf("qpdf: %v %s", err, out)
 	}

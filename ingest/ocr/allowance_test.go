@@ -24,8 +24,8 @@ import (
 
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/sample"
 	"github.com/tipline/tipline/internal/scanfile"
-	"github.com/tipline/tipline/internal/scanimage"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -148,7 +148,7 @@ func newTestStage(blobs memBlobs, r *Reader, workers int, in Consumer) (*Stage, 
 
 var testIDs = tip.NewIDs()
 
-var pngHeader = scanimage.PNGHeader
+var pngHeader = sample.PNGHeader
 
 // webTip is the event of a web tip with text and attachments; tests tell tips apart by text.
 func webTip(text string, attachments ...tip.Attachment) bus.Message {

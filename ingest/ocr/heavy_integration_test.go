@@ -23,7 +23,7 @@ import (
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
-	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/sample"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -88,13 +88,13 @@ func TestHeavySubmissionsDoNotHoldANormalTipBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	blank = nil
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	page := r.Page([]string{"对方：不转两万块就把视频发给你通讯录里的人", "对方微信：yeliao8866 电话13977220088"})
 	shot := filepath.Join(t.TempDir(), "chat.png")
-	writePNG(t, shot, page.SubImage(image.Rect(0, 0, scanimage.PageWidth, 700)))
+	writePNG(t, shot, page.SubImage(image.Rect(0, 0, sample.PageWidth, 700)))
 	small, _ := os.ReadFile(shot)
 	put := func(name string, data []byte) tip.Attachment {
 		obj, err := arc.Put(ctx, bytes.NewReader(data))

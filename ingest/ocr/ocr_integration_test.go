@@ -15,7 +15,7 @@ import (
 
 	"github.com/tipline/tipline/classify"
 	"github.com/tipline/tipline/ingest/letter"
-	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/sample"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -41,12 +41,12 @@ type letterFixture struct {
 
 func letters(t *testing.T) []letterFixture {
 	t.Helper()
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []letterFixture
-	for _, l := range scanimage.Letters() {
+	for _, l := range sample.Letters() {
 		out = append(out, letterFixture{name: l.Name, text: l.Text(), lines: l.Lines, page: r.Page(l.Lines)})
 	}
 	if len(out) < 3 {
@@ -73,7 +73,7 @@ func variants(t *testing.T, dir string, l letterFixture) []struct {
 	maxCER     float64
 } {
 	t.Helper()
-	scans, err := scanimage.Scans(l.page)
+	scans, err := sample.Scans(l.page)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestDeskewIsWorthIt(t *testing.T) {
 	dir := t.TempDir()
 	for _, deg := range []float64{2, 3.5, 5} {
 		p := filepath.Join(dir, fmt.Sprintf("r%.1f.png", deg))
-		writePNG(t, p, scanimage.Rotate(l.page, deg))
+		writePNG(t, p, sample.Rotate(l.page, deg))
 		var cer [2]float64
 		for i, nd := range []bool{true, false} {
 			pages, err := newReader(t, ReaderConfig{NoDeskew: nd}).Read(context.Background(), p)
@@ -197,7 +197,7 @@ func TestDeskewIsWorthIt(t *testing.T) {
 	}
 	for _, share := range []float64{0.01, 0.03} {
 		p := filepath.Join(dir, fmt.Sprintf("n%.2f.png", share))
-		writePNG(t, p, scanimage.Noise(l.page, share, 1))
+		writePNG(t, p, sample.Noise(l.page, share, 1))
 		var cer [2]float64
 		for i, nd := range []bool{true, false} {
 			pages, err := newReader(t, ReaderConfig{NoDeskew: nd}).Read(context.Background(), p)
@@ -254,7 +254,7 @@ func TestSecondOpinion(t *testing.T) {
 		t.Error("no page read markedly better than with chi_sim+eng at once")
 	}
 
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func decodeGray(path string) (*image.Gray, error) {
 
 func TestTwoPagePDF(t *testing.T) {
 	requireOCR(t)
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,14 +303,14 @@ func TestTwoPagePDF(t *testing.T) {
 	half := len(l.lines) / 2
 	var jpegs [][]byte
 	for _, lines := range [][]string{l.lines[:half], l.lines[half:]} {
-		b, err := scanimage.JPEG(r.Page(lines), 92)
+		b, err := sample.JPEG(r.Page(lines), 92)
 		if err != nil {
 			t.Fatal(err)
 		}
 		jpegs = append(jpegs, b)
 	}
 	p := filepath.Join(t.TempDir(), "letter.pdf")
-	if err := os.WriteFile(p, scanimage.PDF(jpegs, []int{scanimage.PageWidth, scanimage.PageWidth}, []int{scanimage.PageHeight, scanimage.PageHeight}), 0o600); err != nil {
+	if err := os.WriteFile(p, sample.PDF(jpegs, []int{sample.PageWidth, sample.PageWidth}, []int{sample.PageHeight, sample.PageHeight}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	pages, err := newReader(t, ReaderConfig{}).Read(context.Background(), p)

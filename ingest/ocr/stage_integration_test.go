@@ -19,7 +19,7 @@ import (
 	"github.com/tipline/tipline/internal/archive"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
-	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/sample"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -56,7 +56,7 @@ func TestStageReadsScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer arc.Close()
-	r, err := scanimage.NewRenderer()
+	r, err := sample.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/sample"
 )
 
 // requirePoppler fails (never skips) when the PDF tools are missing under the integration tag.
@@ -27,7 +27,7 @@ func requirePoppler(t *testing.T) {
 func TestInspectRefusesBadPDFs(t *testing.T) {
 	requirePoppler(t)
 	dir := t.TempDir()
-	tiny, err := scanimage.JPEG(image.NewGray(image.Rect(0, 0, 8, 8)), 50)
+	tiny, err := sample.JPEG(image.NewGray(image.Rect(0, 0, 8, 8)), 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +37,9 @@ func TestInspectRefusesBadPDFs(t *testing.T) {
 		many[i], ws[i], hs[i] = tiny, 8, 8
 	}
 	big := filepath.Join(dir, "500.pdf")
-	os.WriteFile(big, scanimage.PDF(many, ws, hs), 0o600)
+	os.WriteFile(big, sample.PDF(many, ws, hs), 0o600)
 	plain := filepath.Join(dir, "plain.pdf")
-	os.WriteFile(plain, scanimage.PDF([][]byte{tiny}, []int{8}, []int{8}), 0o600)
+	os.WriteFile(plain, sample.PDF([][]byte{tiny}, []int{8}, []int{8}), 0o600)
 	locked := filepath.Join(dir, "locked.pdf")
 	if out, err := exec.Command("qpdf", "--encrypt", "secret", "owner", "256", "--", plain, locked).CombinedOutput(); err != nil {
 		t.Fatalf("qpdf: %v\n%s", err, out)

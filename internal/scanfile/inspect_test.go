@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tipline/tipline/internal/scanimage"
+	"github.com/tipline/tipline/internal/sample"
 )
 
-var pngHeader = scanimage.PNGHeader
+var pngHeader = sample.PNGHeader
 
 func TestInspectRefusesWhatIsNotAScan(t *testing.T) {
 	dir := t.TempDir()

@@ -1,4 +1,4 @@
-package scanimage
+package sample
 
 import (
 	"bytes"
@@ -88,7 +88,7 @@ func Scans(page *image.Gray) ([]Scan, error) {
 	for _, v := range Variants() {
 		b, err := v.Encode(page)
 		if err != nil {
-			return nil, fmt.Errorf("scanimage: %s: %w", v.Name, err)
+			return nil, fmt.Errorf("sample: %s: %w", v.Name, err)
 		}
 		out = append(out, Scan{Name: v.Name, Degraded: v.Degraded, Data: b})
 	}

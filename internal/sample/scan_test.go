@@ -1,4 +1,4 @@
-package scanimage
+package sample
 
 import (
 	"bytes"

@@ -1,7 +1,8 @@
-// Package scanimage makes synthetic scans of letters: Chinese text rendered at 300 dpi with a
-// CJK font, and the damage real scans and phone photos show (skew, noise, JPEG artefacts,
-// perspective). Tests and `tipline bench ocr` use it to measure OCR against a known text.
-package scanimage
+package sample
+
+// Synthetic scans of letters: Chinese text rendered at 300 dpi with a CJK font, and the damage
+// real scans and phone photos show (skew, noise, JPEG artefacts, perspective). Tests and
+// tipline bench --ocr use them to measure OCR against a known text.
 
 import (
 	"bytes"
@@ -41,7 +42,7 @@ func NewRenderer() (*Renderer, error) {
 		}
 		coll, err := opentype.ParseCollection(b)
 		if err != nil {
-			return nil, fmt.Errorf("scanimage: %s: %w", p, err)
+			return nil, fmt.Errorf("sample: %s: %w", p, err)
 		}
 		for i := 0; i < coll.NumFonts(); i++ {
 			f, err := coll.Font(i)
@@ -57,7 +58,7 @@ func NewRenderer() (*Renderer, error) {
 			}
 		}
 	}
-	return nil, errors.New("scanimage: no CJK font (install Debian's fonts-noto-cjk)")
+	return nil, errors.New("sample: no CJK font (install Debian's fonts-noto-cjk)")
 }
 
 // A4 at 300 dpi.
