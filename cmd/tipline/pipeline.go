@@ -36,6 +36,7 @@ import (
 	"github.com/tipline/tipline/internal/audit"
 	"github.com/tipline/tipline/internal/bus"
 	"github.com/tipline/tipline/internal/metrics"
+	"github.com/tipline/tipline/internal/sample"
 	"github.com/tipline/tipline/internal/throttle"
 	"github.com/tipline/tipline/internal/tip"
 )
@@ -637,4 +638,21 @@ func baseURL(ln net.Listener) string {
 // packages, so that every series exists from start at 0.
 func newMetrics(reg prometheus.Registerer) *metrics.Metrics {
 	return metrics.New(reg, metrics.Labels{RejectReasons: webform.RejectReasons(), DeadLetterReasons: bus.Reasons()})
+}
+
+// loadDemo submits n demo tips (internal/sample) as their channels would have.
+func loadDemo(ctx context.Context, sub *ingest.Submitter, n int) error {
+	ids := tip.NewIDs()
+	for i, d := range sample.Demo(n, time.Now().UTC()) {
+		s := ingest.Submission{ID: ids.New(d.At), ReceivedAt: d.At, Source: d.Source, SourceRef: d.Ref, Text: d.Text,
+			Reporter: tip.Reporter{Anonymous: true}, OCR: d.OCR,
+			Original: ingest.File{Name: "demo.txt", MediaType: "text/plain; charset=utf-8", Body: strings.NewReader(d.Text)}}
+		if d.Office != "" {
+			s.Office, s.Routing = d.Office, tip.Routing{Reason: tip.RouteForm, Detail: string(d.Office)}
+		}
+		if _, err := sub.Submit(ctx, s); err != nil {
+			return fmt.Errorf("demo tip %d: %w", i, err)
+		}
+	}
+	return nil
 }

@@ -1,13 +1,10 @@
-package main
+package sample
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
-	"github.com/tipline/tipline/ingest"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -60,30 +57,36 @@ var demoPlaces = map[tip.Office]string{
 
 var demoSources = []tip.Source{tip.SourceWeb, tip.SourceWeb, tip.SourceWeb, tip.SourceEmail, tip.SourcePhone, tip.SourceInPerson, tip.SourceLetter}
 
-// loadDemo submits n demo tips spread over the last eight weeks, the same every time.
-func loadDemo(ctx context.Context, sub *ingest.Submitter, n int) error {
+// DemoTip is one tip of the demo desk as its channel took it in.
+type DemoTip struct {
+	At     time.Time
+	Source tip.Source
+	Ref    string // where it came from: demo:N
+	Text   string
+	// Office is the office the reporter chose on the form (routing reason form); empty: the
+	// tip is routed by its text.
+	Office tip.Office
+	OCR    *tip.OCR // a letter's reading, as the OCR stage would have left it
+}
+
+// Demo returns n demo tips spread over the eight weeks before now, the same every time.
+func Demo(n int, now time.Time) []DemoTip {
 	rng := rand.New(rand.NewPCG(2023, 327))
-	ids := tip.NewIDs()
 	offices := tip.Offices()
-	now := time.Now().UTC()
+	out := make([]DemoTip, 0, n)
 	for i := range n {
 		g := demoGangs[rng.IntN(len(demoGangs))]
 		office := offices[rng.IntN(len(offices))]
 		text := fmt.Sprintf(g.texts[rng.IntN(len(g.texts))], g.app, g.phone, g.account, demoPlaces[office])
 		at := now.Add(-time.Duration(rng.Int64N(int64(56 * 24 * time.Hour))))
-		source := demoSources[rng.IntN(len(demoSources))]
-		s := ingest.Submission{ID: ids.New(at), ReceivedAt: at, Source: source, SourceRef: fmt.Sprintf("demo:%d", i), Text: text,
-			Reporter: tip.Reporter{Anonymous: true},
-			Original: ingest.File{Name: "demo.txt", MediaType: "text/plain; charset=utf-8", Body: bytes.NewReader([]byte(text))}}
-		if source == tip.SourceLetter {
-			s.OCR = &tip.OCR{Pages: []tip.OCRPage{{File: "demo.txt", Number: 1, Confidence: 91, Chars: len([]rune(text))}}}
+		d := DemoTip{At: at, Source: demoSources[rng.IntN(len(demoSources))], Ref: fmt.Sprintf("demo:%d", i), Text: text}
+		if d.Source == tip.SourceLetter {
+			d.OCR = &tip.OCR{Pages: []tip.OCRPage{{File: "demo.txt", Number: 1, Confidence: 91, Chars: len([]rune(text))}}}
 		}
-		if source == tip.SourceWeb && rng.IntN(2) == 0 {
-			s.Office, s.Routing = office, tip.Routing{Reason: tip.RouteForm, Detail: string(office)}
+		if d.Source == tip.SourceWeb && rng.IntN(2) == 0 {
+			d.Office = office
 		}
-		if _, err := sub.Submit(ctx, s); err != nil {
-			return fmt.Errorf("demo tip %d: %w", i, err)
-		}
+		out = append(out, d)
 	}
-	return nil
+	return out
 }
