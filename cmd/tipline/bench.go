@@ -21,6 +21,7 @@ import (
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/pipeline"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -186,7 +187,7 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 	case b.search:
 		return benchSearch(ctx, b, dir, out)
 	}
-	p, stop, err := startBenchPipeline(ctx, b.pipelineConfig(dir, tr))
+	p, stop, err := startBenchPipeline(ctx, b.pipelineConfig(dir), tr)
 	if err != nil {
 		return err
 	}
@@ -204,7 +205,7 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 	body := tipBody(b.size, b.attachKB)
 
 	// Warm up: the consumer groups join and the first batches settle.
-	warm, err := submitN(ctx, client, p.publicURL, body, 50, 8, nil)
+	warm, err := submitN(ctx, client, p.Public, body, 50, 8, nil)
 	if err != nil {
 		return err
 	}
@@ -218,7 +219,7 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 	var runP99 []string
 	for range max(b.runs, 1) {
 		t0 := time.Now()
-		res, err := submitN(ctx, client, p.publicURL, body, b.tips, b.concurrency, nil)
+		res, err := submitN(ctx, client, p.Public, body, b.tips, b.concurrency, nil)
 		if err != nil {
 			return err
 		}
@@ -235,7 +236,7 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 
 	// Phase 2: latency at a fixed offered rate.
 	n := int(b.rate * b.duration.Seconds())
-	lat, err := submitN(ctx, client, p.publicURL, body, n, b.rateClients, &b.rate)
+	lat, err := submitN(ctx, client, p.Public, body, n, b.rateClients, &b.rate)
 	if err != nil {
 		return err
 	}
@@ -269,17 +270,17 @@ func runBench(ctx context.Context, b benchConfig, out io.Writer) error {
 
 // pipelineConfig is the pipeline a bench runs in this process, on fresh topics when it talks to
 // a Kafka cluster so that earlier runs' tips do not count.
-func (b benchConfig) pipelineConfig(dir string, tr *tracker) pipelineConfig {
+func (b benchConfig) pipelineConfig(dir string) pipeline.Config {
 	run := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	topics := bus.DefaultTopics()
 	if len(b.kafka) > 0 {
 		topics = bus.Topics{OCR: run + ".ocr", Raw: run + ".raw", Classified: run + ".classified", DLQ: run + ".dlq"}
 	}
-	return pipelineConfig{DataDir: dir, Kafka: b.kafka, PublicAddr: "127.0.0.1:0", AnalystAddr: "127.0.0.1:0",
+	return pipeline.Config{DataDir: dir, Kafka: b.kafka, PublicAddr: "127.0.0.1:0", AnalystAddr: "127.0.0.1:0",
 		OpsAddr: "127.0.0.1:0", Topics: topics, Partitions: b.partitions, ReplicationFactor: 1, GroupPrefix: run,
-		ShutdownGrace: 30 * time.Second, onIndexed: tr.observe,
+		ShutdownGrace: 30 * time.Second,
 		// Every submitter is 127.0.0.1 here: the per-address limits would measure themselves.
-		Public: publicConfig{SubmitEvery: time.Nanosecond, SubmitBurst: 1 << 30, ReceiptEvery: time.Nanosecond, ReceiptBurst: 1 << 30, UploadMBHour: -1}}
+		Public: pipeline.PublicConfig{SubmitEvery: time.Nanosecond, SubmitBurst: 1 << 30, ReceiptEvery: time.Nanosecond, ReceiptBurst: 1 << 30, UploadMBHour: -1}}
 }
 
 type submitResult struct {

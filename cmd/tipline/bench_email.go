@@ -35,11 +35,11 @@ func benchEmail(ctx context.Context, b benchConfig, dir string, tr *tracker, out
 	if err := emptyInbox(c); err != nil {
 		return err
 	}
-	cfg := b.pipelineConfig(dir, tr)
+	cfg := b.pipelineConfig(dir)
 	cfg.Kafka, cfg.Topics = nil, bus.DefaultTopics()
 	cfg.Mailboxes = []email.Config{{Name: "bench", Addr: b.imapAddr, User: b.imapUser, Password: password, TLS: "none", Poll: 5 * time.Second}}
 	run := cfg.GroupPrefix
-	_, stop, err := startBenchPipeline(ctx, cfg)
+	_, stop, err := startBenchPipeline(ctx, cfg, tr)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/ingest/ocr"
+	"github.com/tipline/tipline/internal/pipeline"
 	"github.com/tipline/tipline/internal/sample"
 )
 
@@ -264,15 +265,15 @@ func handRunParallel(ctx context.Context, t ocr.Tesseract, pages []benchPage, wo
 // pipelineOCR starts a fresh pipeline, warms it up with one page, then uploads every page as the
 // mail room does and returns the time until the last one was searchable.
 func pipelineOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, pages []benchPage) (time.Duration, error) {
-	cfg := b.pipelineConfig(dir, tr)
+	cfg := b.pipelineConfig(dir)
 	cfg.OCRWorkers = b.ocrWorkers
-	p, stop, err := startBenchPipeline(ctx, cfg)
+	p, stop, err := startBenchPipeline(ctx, cfg, tr)
 	if err != nil {
 		return 0, err
 	}
 	defer stop()
 	client := &http.Client{Timeout: time.Minute}
-	warm, err := uploadLetter(ctx, client, p.analystURL, pages[0].path, []byte("warm-up"))
+	warm, err := uploadLetter(ctx, client, p.Analyst, pages[0].path, []byte("warm-up"))
 	if err != nil {
 		return 0, err
 	}
@@ -282,7 +283,7 @@ func pipelineOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, pa
 	t0 := time.Now()
 	var ids []string
 	for _, pg := range pages {
-		id, err := uploadLetter(ctx, client, p.analystURL, pg.path, nil)
+		id, err := uploadLetter(ctx, client, p.Analyst, pg.path, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -324,18 +325,23 @@ func uploadLetter(ctx context.Context, client *http.Client, base, path string, s
 	return body.Letters[0].ID, nil
 }
 
-// startBenchPipeline runs the pipeline in this process until stop is called.
-func startBenchPipeline(ctx context.Context, cfg pipelineConfig) (*pipeline, func() error, error) {
+// startBenchPipeline runs the pipeline in this process until stop is called; tr sees every tip
+// once it is searchable.
+func startBenchPipeline(ctx context.Context, cfg pipeline.Config, tr *tracker) (pipeline.URLs, func() error, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	started := make(chan pipeline.URLs, 1)
+	p, err := pipeline.New(cfg, log, pipeline.Hooks{Started: func(u pipeline.URLs) { started <- u }, OnIndexed: tr.observe})
+	if err != nil {
+		return pipeline.URLs{}, nil, err
+	}
 	pipeCtx, cancel := context.WithCancel(ctx)
-	started := make(chan *pipeline, 1)
 	done := make(chan error, 1)
-	go func() { done <- runPipeline(pipeCtx, cfg, log, func(p *pipeline) { started <- p }) }()
+	go func() { done <- p.Run(pipeCtx) }()
 	select {
-	case p := <-started:
+	case u := <-started:
 		var once sync.Once
 		var err error
-		return p, func() error {
+		return u, func() error {
 			once.Do(func() {
 				cancel()
 				err = <-done
@@ -344,7 +350,7 @@ func startBenchPipeline(ctx context.Context, cfg pipelineConfig) (*pipeline, fun
 		}, nil
 	case err := <-done:
 		cancel()
-		return nil, nil, err
+		return pipeline.URLs{}, nil, err
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/tipline/tipline/classify"
 	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/archive"
+	"github.com/tipline/tipline/internal/pipeline"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -76,7 +77,7 @@ func runSearchBench(ctx context.Context, b benchConfig, dir string, out io.Write
 	}
 	queries := max(b.queries, 1)
 	batch := max(b.searchBatch, 1)
-	r := &searchReport{dir: filepath.Join(dir, "index"), batch: batch, byPair: map[string][]time.Duration{}, pairHits: map[string]uint64{}}
+	r := &searchReport{dir: pipeline.Layout{Dir: dir}.Index(), batch: batch, byPair: map[string][]time.Duration{}, pairHits: map[string]uint64{}}
 	idx, err := index.Open(r.dir)
 	if err != nil {
 		return nil, err

@@ -4,12 +4,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/tipline/tipline/internal/bus"
+	"github.com/tipline/tipline/internal/pipeline"
 )
 
 // defaultOpsAddr keeps the metrics (volumes per office and category) and the health checks on
@@ -19,7 +21,7 @@ const defaultOpsAddr = "127.0.0.1:8082"
 
 func serveCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline serve", flag.ContinueOnError)
-	var cfg pipelineConfig
+	var cfg pipeline.Config
 	var lf logFlags
 	var kafka, configPath, roles string
 	var mf mailboxFlags
@@ -45,7 +47,7 @@ func serveCommand() *ffcli.Command {
 	fs.StringVar(&roles, "roles", "", "run only these parts, comma-separated: public, classify, index, ocr, letters, email (default: all); several processes need --kafka")
 	fs.StringVar(&configPath, "config", "", "YAML file with settings beyond the flags: several mailboxes (see docs/channels.md, \"E-mail\")")
 	mf.register(fs)
-	cfg.Public.register(fs)
+	registerPublicFlags(fs, &cfg.Public)
 	lf.register(fs)
 	return &ffcli.Command{
 		Name:       "serve",
@@ -58,22 +60,51 @@ func serveCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			cfg.Kafka = splitList(kafka)
+			cfg.Kafka, cfg.Roles = splitList(kafka), splitList(roles)
 			if cfg.Mailboxes, err = mailboxes(mf, configPath); err != nil {
 				return err
 			}
-			cfg.Roles = splitList(roles)
-			return runPipeline(ctx, cfg, log, func(p *pipeline) {
-				fmt.Fprintln(os.Stdout, "tipline is running")
-				if p.publicURL != "" {
-					fmt.Fprintf(os.Stdout, "  report page:    %[1]s/  (API: POST %[1]s/api/v1/tips)\n", p.publicURL)
-				}
-				if p.analystURL != "" {
-					fmt.Fprintf(os.Stdout, "  analyst desk:   %s/search\n", p.analystURL)
-					fmt.Fprintf(os.Stdout, "  search API:     %s/api/v1/search?q=\n", p.analystURL)
-				}
-				fmt.Fprintf(os.Stdout, "  metrics:        %s/metrics  (health: /healthz, /readyz)\n", p.opsURL)
-			})
+			return runPipeline(ctx, cfg, log, printListeners)
 		},
 	}
+}
+
+// printListeners tells the operator where tipline serve answers.
+func printListeners(u pipeline.URLs) {
+	fmt.Fprintln(os.Stdout, "tipline is running")
+	if u.Public != "" {
+		fmt.Fprintf(os.Stdout, "  report page:    %[1]s/  (API: POST %[1]s/api/v1/tips)\n", u.Public)
+	}
+	if u.Analyst != "" {
+		fmt.Fprintf(os.Stdout, "  analyst desk:   %s/search\n", u.Analyst)
+		fmt.Fprintf(os.Stdout, "  search API:     %s/api/v1/search?q=\n", u.Analyst)
+	}
+	fmt.Fprintf(os.Stdout, "  metrics:        %s/metrics  (health: /healthz, /readyz)\n", u.Ops)
+}
+
+// runPipeline runs the process cfg describes until ctx is cancelled; started is told where it
+// listens.
+func runPipeline(ctx context.Context, cfg pipeline.Config, log *slog.Logger, started func(pipeline.URLs)) error {
+	p, err := pipeline.New(cfg, log, pipeline.Hooks{Started: started})
+	if err != nil {
+		return err
+	}
+	return p.Run(ctx)
+}
+
+// registerPublicFlags adds the flags of the citizens' listener to fs.
+func registerPublicFlags(fs *flag.FlagSet, p *pipeline.PublicConfig) {
+	fs.StringVar(&p.KeysDir, "keys-dir", "", "folder with the offices' public keys <office>.pub that reporters' identities are sealed for (default <data-dir>/keys, created with every key pair on first start; see tipline keys init)")
+	fs.StringVar(&p.TLSCert, "tls-cert", "", "certificate (PEM) for HTTPS on the public listener; without it, put a reverse proxy with HTTPS in front")
+	fs.StringVar(&p.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	fs.StringVar(&p.TrustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
+	fs.BoolVar(&p.LogClientIP, "log-client-ip", false, "write client addresses into log lines (off: citizens' addresses are never logged)")
+	fs.DurationVar(&p.SubmitEvery, "public-submit-every", 2*time.Second, "per client address: one submission (tip or addition) every this long after the burst")
+	fs.IntVar(&p.SubmitBurst, "public-submit-burst", 30, "per client address: submissions allowed at once")
+	fs.DurationVar(&p.ReceiptEvery, "public-receipt-every", 6*time.Second, "per client address: one receipt look-up every this long after the burst")
+	fs.IntVar(&p.ReceiptBurst, "public-receipt-burst", 10, "per client address: receipt look-ups allowed at once")
+	fs.Int64Var(&p.UploadMBHour, "public-upload-mb-per-hour", 512, "per client address: MiB of submissions (files included) per hour, counted as they stream; over it, 429 (negative: no budget)")
+	fs.Int64Var(&p.MaxFileMB, "max-file-mb", 32, "largest file a citizen may upload, in MiB")
+	fs.Int64Var(&p.MaxUploadMB, "max-upload-mb", 100, "largest whole submission with its files, in MiB")
+	fs.DurationVar(&p.UploadTimeout, "upload-timeout", 30*time.Minute, "how long one public request, upload included, may take (phones on slow networks)")
 }

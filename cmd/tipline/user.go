@@ -6,17 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/tipline/tipline/internal/account"
 	"github.com/tipline/tipline/internal/audit"
+	"github.com/tipline/tipline/internal/pipeline"
 )
-
-func usersPath(dataDir string) string { return filepath.Join(dataDir, "users.json") }
-func auditPath(dataDir string) string { return filepath.Join(dataDir, "audit.log") }
 
 func userCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("tipline user add", flag.ContinueOnError)
@@ -53,7 +50,7 @@ func userCommand() *ffcli.Command {
 				}
 				password = strings.TrimRight(string(b), "\r\n")
 			}
-			store, err := account.Open(usersPath(*dataDir))
+			store, err := account.Open(pipeline.Layout{Dir: *dataDir}.Users())
 			if err != nil {
 				return err
 			}
@@ -84,7 +81,7 @@ func auditCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    envOptions(),
 		Exec: func(context.Context, []string) error {
-			n, err := audit.Verify(auditPath(*dataDir))
+			n, err := audit.Verify(pipeline.Layout{Dir: *dataDir}.Audit())
 			if err != nil {
 				return err
 			}
