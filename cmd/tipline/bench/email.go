@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,14 +21,14 @@ import (
 // benchEmail measures e-mail ingestion from a real IMAP server: messages per second from
 // delivery to searchable (a mix of plain messages and 200 KB messages with attachments), and
 // the time from the delivery of a single message to its being searchable, with IDLE.
-func benchEmail(ctx context.Context, b benchConfig, dir string, tr *tracker, out io.Writer) error {
-	password := os.Getenv("TIPLINE_IMAP_PASSWORD")
-	c, err := imapclient.DialInsecure(b.imapAddr, nil)
+func benchEmail(ctx context.Context, b Config, dir string, tr *tracker, out io.Writer) error {
+	password := b.IMAPPassword
+	c, err := imapclient.DialInsecure(b.IMAPAddr, nil)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.Login(b.imapUser, password).Wait(); err != nil {
+	if err := c.Login(b.IMAPUser, password).Wait(); err != nil {
 		return fmt.Errorf("imap login: %w", err)
 	}
 	if err := emptyInbox(c); err != nil {
@@ -37,7 +36,7 @@ func benchEmail(ctx context.Context, b benchConfig, dir string, tr *tracker, out
 	}
 	cfg := b.pipelineConfig(dir)
 	cfg.Kafka, cfg.Topics = nil, bus.DefaultTopics()
-	cfg.Mailboxes = []email.Config{{Name: "bench", Addr: b.imapAddr, User: b.imapUser, Password: password, TLS: "none", Poll: 5 * time.Second}}
+	cfg.Mailboxes = []email.Config{{Name: "bench", Addr: b.IMAPAddr, User: b.IMAPUser, Password: password, TLS: "none", Poll: 5 * time.Second}}
 	run := cfg.GroupPrefix
 	_, stop, err := startBenchPipeline(ctx, cfg, tr)
 	if err != nil {
@@ -49,7 +48,7 @@ func benchEmail(ctx context.Context, b benchConfig, dir string, tr *tracker, out
 	// Throughput: deliver as fast as the server takes them; every fifth message is 200 KB.
 	t0 := time.Now()
 	var large int
-	for i := range b.messages {
+	for i := range b.Messages {
 		var msg []byte
 		if i%5 == 4 {
 			msg = largeMail(run, i)
@@ -62,11 +61,11 @@ func benchEmail(ctx context.Context, b benchConfig, dir string, tr *tracker, out
 		}
 	}
 	delivered := time.Now()
-	last, err := tr.waitMarked(withTimeout(ctx, 5*time.Minute), run, b.messages)
+	last, err := tr.waitMarked(withTimeout(ctx, 5*time.Minute), run, b.Messages)
 	if err != nil {
 		return err
 	}
-	rate := float64(b.messages) / last.Sub(t0).Seconds()
+	rate := float64(b.Messages) / last.Sub(t0).Seconds()
 
 	// Latency: one message at a time, delivery to searchable.
 	const singles = 20
@@ -85,8 +84,8 @@ func benchEmail(ctx context.Context, b benchConfig, dir string, tr *tracker, out
 		time.Sleep(200 * time.Millisecond)
 	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "tipline bench: e-mail from %s, IDLE\t\n", b.imapAddr)
-	fmt.Fprintf(w, "  %d messages (%d of 200 KB with attachments) delivered in\t%s\n", b.messages, large, delivered.Sub(t0).Round(time.Millisecond))
+	fmt.Fprintf(w, "tipline bench: e-mail from %s, IDLE\t\n", b.IMAPAddr)
+	fmt.Fprintf(w, "  %d messages (%d of 200 KB with attachments) delivered in\t%s\n", b.Messages, large, delivered.Sub(t0).Round(time.Millisecond))
 	fmt.Fprintf(w, "  ingested and searchable\t%.0f messages/s\n", rate)
 	fmt.Fprintf(w, "  delivery→searchable, %d single messages: p50 / max\t%s / %s\n", singles, pct(lat, 50), pct(lat, 100))
 	if err := w.Flush(); err != nil {

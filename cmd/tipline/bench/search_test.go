@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 func TestBenchSearch(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	b := benchConfig{search: true, searchTips: 3000, queries: 20, searchBatch: 1000}
+	b := Config{Search: true, SearchTips: 3000, Queries: 20, SearchBatch: 1000}
 	var out bytes.Buffer
 	r, err := runSearchBench(ctx, b, dir, &out)
 	if err != nil {
@@ -47,7 +47,7 @@ func TestBenchSearch(t *testing.T) {
 	}
 
 	out.Reset()
-	r, err = runSearchBench(ctx, benchConfig{search: true, searchTips: 3000, queries: 5, searchBatch: 1000}, dir, &out)
+	r, err = runSearchBench(ctx, Config{Search: true, SearchTips: 3000, Queries: 5, SearchBatch: 1000}, dir, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestBenchSearch(t *testing.T) {
 		t.Errorf("the second run did not reuse the index:\n%s", out.String())
 	}
 	// An index with fewer tips than asked for is not silently reused or added to.
-	if _, err := runSearchBench(ctx, benchConfig{search: true, searchTips: 5000, queries: 5}, dir, &out); err == nil || !strings.Contains(err.Error(), "fewer than") {
+	if _, err := runSearchBench(ctx, Config{Search: true, SearchTips: 5000, Queries: 5}, dir, &out); err == nil || !strings.Contains(err.Error(), "fewer than") {
 		t.Errorf("err %v, want fewer than --search-tips", err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -38,8 +38,8 @@ type benchPage struct {
 //     by side.
 //
 // Each run alternates the hand-run and tipline passes so that the machine's drift hits both.
-func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out io.Writer) error {
-	pages, err := renderBenchPages(filepath.Join(dir, "pages"), b.ocrPages, b.ocrScans)
+func benchOCR(ctx context.Context, b Config, dir string, tr *tracker, out io.Writer) error {
+	pages, err := renderBenchPages(filepath.Join(dir, "pages"), b.OCRPages, b.OCRScans)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 	rawPPM := make([][]float64, len(byHand))
 	parRatios := make([][]float64, len(byHand))
 	var tipPPM []float64
-	for run := range max(b.runs, 1) {
+	for run := range max(b.Runs, 1) {
 		for _, p := range pages {
 			st := kinds[p.degraded]
 			if run == 0 {
@@ -115,7 +115,7 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 		}
 		var rawWalls []time.Duration
 		for _, t := range byHand {
-			wall, err := handRunParallel(ctx, t, pages, b.ocrWorkers)
+			wall, err := handRunParallel(ctx, t, pages, b.OCRWorkers)
 			if err != nil {
 				return err
 			}
@@ -133,11 +133,11 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 	}
 
 	broker := "embedded broker"
-	if len(b.kafka) > 0 {
-		broker = "Apache Kafka at " + strings.Join(b.kafka, ",")
+	if len(b.Kafka) > 0 {
+		broker = "Apache Kafka at " + strings.Join(b.Kafka, ",")
 	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "tipline bench --ocr: %d A4 pages at 300 dpi, %d runs, %s\t\n", len(pages), max(b.runs, 1), broker)
+	fmt.Fprintf(w, "tipline bench --ocr: %d A4 pages at 300 dpi, %d runs, %s\t\n", len(pages), max(b.Runs, 1), broker)
 	fmt.Fprintf(w, "  by hand: OMP_THREAD_LIMIT=1 tesseract %s (and with -l %s)\t\n", strings.Join(tess.Args("PAGE"), " "), byHand[len(byHand)-1].Langs)
 	for _, degraded := range []bool{false, true} {
 		st := kinds[degraded]
@@ -162,7 +162,7 @@ func benchOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, out i
 		fmt.Fprintf(w, "  tipline: CER mean (max), median s/page\t%.2f%% (%.2f%%), %.2f s\n", 100*mean(tm.cer), 100*maxFloat(tm.cer), median(tm.secs))
 	}
 	fmt.Fprintf(w, "%d workers side by side, all %d pages: tipline pipeline (upload → searchable), median\t%.1f pages/min\t(runs: %s)\n",
-		b.ocrWorkers, len(pages), median(tipPPM), joinFloats(tipPPM, "%.1f"))
+		b.OCRWorkers, len(pages), median(tipPPM), joinFloats(tipPPM, "%.1f"))
 	for i, t := range byHand {
 		fmt.Fprintf(w, "  by hand -l %s, median\t%.1f pages/min\t(runs: %s)\n", t.Langs, median(rawPPM[i]), joinFloats(rawPPM[i], "%.1f"))
 		fmt.Fprintf(w, "    tipline's time over it, per run (median)\t%s (%s)\n", percents(parRatios[i]), percent(median(parRatios[i])))
@@ -212,8 +212,8 @@ func renderBenchPages(dir string, n int, scans string) ([]benchPage, error) {
 			variants = append(variants, v)
 		}
 	}
-	if len(variants) == 0 || (scans != "all" && scans != "clean" && scans != "degraded") {
-		return nil, fmt.Errorf("--ocr-scans must be clean, degraded or all, not %q", scans)
+	if len(variants) == 0 { // Config.Validate lets only clean, degraded and all through
+		return nil, fmt.Errorf("no scan variant is %q", scans)
 	}
 	letters := sample.Letters()
 	var pages []benchPage
@@ -264,9 +264,9 @@ func handRunParallel(ctx context.Context, t ocr.Tesseract, pages []benchPage, wo
 
 // pipelineOCR starts a fresh pipeline, warms it up with one page, then uploads every page as the
 // mail room does and returns the time until the last one was searchable.
-func pipelineOCR(ctx context.Context, b benchConfig, dir string, tr *tracker, pages []benchPage) (time.Duration, error) {
+func pipelineOCR(ctx context.Context, b Config, dir string, tr *tracker, pages []benchPage) (time.Duration, error) {
 	cfg := b.pipelineConfig(dir)
-	cfg.OCRWorkers = b.ocrWorkers
+	cfg.OCRWorkers = b.OCRWorkers
 	p, stop, err := startBenchPipeline(ctx, cfg, tr)
 	if err != nil {
 		return 0, err

@@ -1,429 +1,18 @@
-package main
+package sample
 
 import (
-	"cmp"
-	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
-	"github.com/tipline/tipline/classify"
-	"github.com/tipline/tipline/index"
 	"github.com/tipline/tipline/internal/archive"
-	"github.com/tipline/tipline/internal/pipeline"
 	"github.com/tipline/tipline/internal/tip"
 )
-
-// benchSearch measures the analysts' side of the index at scale: it fills an index with
-// --search-tips synthetic tips (or reuses the one in --data-dir when it holds as many), then
-// times a two-term search with every facet and highlights, the same search by a district's
-// analyst, and the related-tips lookup, and reports the index's size on disk and the heap.
-func benchSearch(ctx context.Context, b benchConfig, dir string, out io.Writer) error {
-	_, err := runSearchBench(ctx, b, dir, out)
-	return err
-}
-
-// searchReport is what one search bench measured.
-type searchReport struct {
-	dir        string
-	tips       uint64 // documents in the index
-	built      bool   // false: an existing index was reused
-	buildTime  time.Duration
-	batch      int
-	gen        genStats // of the tips generated, when built
-	warmUp     int
-	search     []time.Duration
-	searchHits []uint64
-	byPair     map[string][]time.Duration
-	pairHits   map[string]uint64
-	scoped     []time.Duration
-	scopedHits []uint64
-	related    []time.Duration
-	// Of the related lookups: entities looked up, entities named by other tips too, tips with
-	// at least one related tip, and the other tips per linking entity.
-	relEntities, relLinked, relTips int
-	relTotals                       []uint64
-	diskBytes                       int64 // of the index's current snapshot
-	folderBytes                     int64 // of every file in its folder, merged-away segments included
-	heapInuse, heapAfterGC          uint64
-	rss, peakRSS                    int64 // of the process, from /proc; 0: unknown
-}
-
-// searchPairs are two-term queries as analysts type them: a word of the crime and a word of
-// how it went, in the tips' own vocabulary.
-var searchPairs = []string{
-	"裸聊 敲诈", "录屏 通讯录", "不雅视频 转账", "裸聊 木马", "砍头息 催收", "714高炮 逾期", "验资费 放款",
-	"套路贷 借条", "网贷 逾期", "爆通讯录 P图", "呼死你 骚扰", "催收 恐吓", "职业打假 赔偿", "差评 索赔",
-	"公关费 删帖", "自媒体 曝光", "有偿删帖 负面", "水军 造谣", "控评 差评", "刷单 返利",
-}
-
-func runSearchBench(ctx context.Context, b benchConfig, dir string, out io.Writer) (*searchReport, error) {
-	n := b.searchTips
-	if n < 1 {
-		return nil, errors.New("bench --search: --search-tips must be at least 1")
-	}
-	queries := max(b.queries, 1)
-	batch := max(b.searchBatch, 1)
-	r := &searchReport{dir: pipeline.Layout{Dir: dir}.Index(), batch: batch, byPair: map[string][]time.Duration{}, pairHits: map[string]uint64{}}
-	idx, err := index.Open(r.dir)
-	if err != nil {
-		return nil, err
-	}
-	defer idx.Close()
-	have, err := idx.Count()
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case have > 0 && idx.Outdated():
-		return nil, fmt.Errorf("bench --search: %s was built with an older mapping (its facets and sorting would not be measured): remove it or choose another --data-dir", r.dir)
-	case have >= uint64(n):
-		fmt.Fprintf(out, "tipline bench --search: reusing the index in %s (%d tips); build skipped\n", r.dir, have)
-	case have > 0:
-		return nil, fmt.Errorf("bench --search: %s holds %d tips, fewer than --search-tips %d (an interrupted build?): remove it or choose another --data-dir", r.dir, have, n)
-	default:
-		fmt.Fprintf(out, "tipline bench --search: building %d synthetic tips into %s, batches of %d\n", n, r.dir, batch)
-		t0 := time.Now()
-		if r.gen, err = buildSearchIndex(ctx, idx, n, batch, out); err != nil {
-			return nil, err
-		}
-		r.buildTime = time.Since(t0)
-		r.built = true
-		runtime.GC() // the generator's bookkeeping is garbage now: keep it out of the heap figure
-	}
-	if r.tips, err = idx.Count(); err != nil {
-		return nil, err
-	}
-
-	rng := rand.New(rand.NewPCG(2026, 1))
-	r.warmUp = max(5, min(100, queries/10))
-	districts := tip.Offices()[1:]
-	fmt.Fprintf(out, "measuring: %d calls of each kind after %d to warm up\n", queries, r.warmUp)
-
-	// 1. Two-term search, every facet and highlights: the analyst's search page.
-	for i := range r.warmUp + queries {
-		pair := searchPairs[i%len(searchPairs)]
-		t0 := time.Now()
-		res, err := idx.Search(ctx, index.Query{Text: pair, Size: 20})
-		d := time.Since(t0)
-		if err != nil {
-			return nil, fmt.Errorf("search %q: %w", pair, err)
-		}
-		if i >= r.warmUp {
-			r.search = append(r.search, d)
-			r.searchHits = append(r.searchHits, res.Total)
-			r.byPair[pair] = append(r.byPair[pair], d)
-			r.pairHits[pair] = res.Total
-		}
-	}
-	// 2. The same searches by an analyst of one district, who sees only that office's tips.
-	for i := range r.warmUp + queries {
-		pair := searchPairs[i%len(searchPairs)]
-		office := districts[(i/len(searchPairs))%len(districts)]
-		t0 := time.Now()
-		res, err := idx.Search(ctx, index.Query{Text: pair, Size: 20, Offices: []tip.Office{office}})
-		d := time.Since(t0)
-		if err != nil {
-			return nil, fmt.Errorf("search %q in %s: %w", pair, office, err)
-		}
-		if i >= r.warmUp {
-			r.scoped = append(r.scoped, d)
-			r.scopedHits = append(r.scopedHits, res.Total)
-		}
-	}
-	// 3. Related tips of tips picked at random, fetched by id beforehand.
-	sample, err := sampleTips(ctx, idx, rng, r.warmUp+queries)
-	if err != nil {
-		return nil, err
-	}
-	for i, t := range sample {
-		t0 := time.Now()
-		rel, err := idx.Related(ctx, t, nil)
-		d := time.Since(t0)
-		if err != nil {
-			return nil, fmt.Errorf("related of %s: %w", t.ID, err)
-		}
-		if i < r.warmUp {
-			continue
-		}
-		r.related = append(r.related, d)
-		linked := false
-		for _, e := range rel {
-			r.relEntities++
-			r.relTotals = append(r.relTotals, e.Total)
-			if e.Total > 0 {
-				r.relLinked++
-				linked = true
-			}
-		}
-		if linked {
-			r.relTips++
-		}
-	}
-
-	// 4. Size on disk and the heap.
-	live, folder := idx.DiskUsage()
-	r.diskBytes, r.folderBytes = int64(live), int64(folder)
-	if live == 0 { // not a scorch index: the folder is all there is
-		if r.diskBytes, err = dirSize(r.dir); err != nil {
-			return nil, err
-		}
-		r.folderBytes = r.diskBytes
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	r.heapInuse = ms.HeapInuse
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	r.heapAfterGC = ms.HeapInuse
-	r.rss, r.peakRSS = processRSS()
-	return r, r.print(out)
-}
-
-// sampleTips picks n tips at random through the index, as an analyst opens them: a random day
-// of the last two years, a random tip of that day's first page, then the tip itself by id.
-func sampleTips(ctx context.Context, idx *index.Index, rng *rand.Rand, n int) ([]*tip.Tip, error) {
-	now := time.Now()
-	var out []*tip.Tip
-	for misses := 0; len(out) < n; {
-		day := now.Add(-time.Duration(rng.Int64N(int64(benchSpan))))
-		res, err := idx.Search(ctx, index.Query{From: day.Add(-24 * time.Hour), To: day, Sort: "date", Size: 20})
-		if err != nil {
-			return nil, fmt.Errorf("sample tips: %w", err)
-		}
-		if len(res.Hits) == 0 {
-			if misses++; misses > 100*n+1000 {
-				return nil, errors.New("sample tips: the index has no tips of the last two years")
-			}
-			continue
-		}
-		t, err := idx.Get(ctx, res.Hits[rng.IntN(len(res.Hits))].ID)
-		if err != nil {
-			return nil, fmt.Errorf("sample tips: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, nil
-}
-
-func dirSize(dir string) (int64, error) {
-	var size int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) { // a segment merged away while we walked
-				return nil
-			}
-			return err
-		}
-		if d.Type().IsRegular() {
-			info, err := d.Info()
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
-				}
-				return err
-			}
-			size += info.Size()
-		}
-		return nil
-	})
-	return size, err
-}
-
-func (r *searchReport) print(out io.Writer) error {
-	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(out, "\ntipline bench --search: %d tips in %s\n", r.tips, r.dir)
-	if r.built {
-		g := r.gen
-		fmt.Fprintf(out, "  build: %s, %.0f tips/s (batches of %d; generating and classifying included)\n",
-			r.buildTime.Round(time.Second), float64(g.tips)/r.buildTime.Seconds(), r.batch)
-		fmt.Fprintf(out, "  tips: %.0f runes on average, %d%% with attachments; %.1f linking entities per tip, %d distinct, %d%% of them named by one tip only; tips per shared entity: median %d, p90 %d, p99 %d, max %d\n",
-			float64(g.runes)/float64(g.tips), share(g.attached, g.tips), float64(g.entities)/float64(g.tips), g.distinct, share(g.single, g.distinct),
-			g.sharedP50, g.sharedP90, g.sharedP99, g.sharedMax)
-		fmt.Fprintf(out, "  categories: %s\n", g.categories)
-	} else {
-		fmt.Fprintf(out, "  build: skipped, the index was reused\n")
-	}
-	fmt.Fprintln(w, "\tcalls\tmean\tp50\tp90\tp99\tmax\tmedian hits\t")
-	row := func(name string, ds []time.Duration, hits string) {
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, len(ds), meanDuration(ds), pct(ds, 50), pct(ds, 90), pct(ds, 99), pct(ds, 100), hits)
-	}
-	row("  search: 2 terms, all facets, highlights", r.search, strconv.FormatUint(medianUint(r.searchHits), 10))
-	row("  same, by one district's analyst", r.scoped, strconv.FormatUint(medianUint(r.scopedHits), 10))
-	row("  related tips of a tip (all offices)", r.related, "-")
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	// The slowest queries, to see what the time goes with.
-	type pairStat struct {
-		pair string
-		p50  time.Duration
-	}
-	var pairs []pairStat
-	for p, ds := range r.byPair {
-		s := slices.Clone(ds)
-		slices.Sort(s)
-		pairs = append(pairs, pairStat{p, s[len(s)/2]})
-	}
-	slices.SortFunc(pairs, func(a, b pairStat) int { return cmp.Compare(b.p50, a.p50) })
-	var parts []string
-	for _, p := range pairs[:min(3, len(pairs))] {
-		parts = append(parts, fmt.Sprintf("%q %s (%d hits)", p.pair, p.p50.Round(100*time.Microsecond), r.pairHits[p.pair]))
-	}
-	if len(pairs) > 0 {
-		last := pairs[len(pairs)-1]
-		parts = append(parts, fmt.Sprintf("fastest %q %s (%d hits)", last.pair, last.p50.Round(100*time.Microsecond), r.pairHits[last.pair]))
-	}
-	fmt.Fprintf(out, "  slowest searches by p50: %s\n", strings.Join(parts, ", "))
-	lookups := max(len(r.related), 1)
-	fmt.Fprintf(out, "  related: %.1f linking entities per tip looked up; %d%% of them named by other tips too (median %d others, max %d); %d%% of the tips have related tips\n",
-		float64(r.relEntities)/float64(lookups), share(r.relLinked, r.relEntities), medianUint(r.relTotals), slices.Max(append(r.relTotals, 0)), share(r.relTips, lookups))
-	perTip := float64(r.diskBytes) / float64(max(r.tips, 1))
-	fmt.Fprintf(out, "  index on disk: %s, %s per tip", formatBytes(float64(r.diskBytes)), formatBytes(perTip))
-	if r.folderBytes > r.diskBytes+r.diskBytes/50 {
-		fmt.Fprintf(out, " (the folder holds %s: segments merged away, deleted after a later write)", formatBytes(float64(r.folderBytes)))
-	}
-	fmt.Fprintln(out)
-	fmt.Fprintf(out, "  heap in use after the measurements: %s (after a GC: %s)", formatBytes(float64(r.heapInuse)), formatBytes(float64(r.heapAfterGC)))
-	if r.rss > 0 {
-		// Scorch maps its segments: they count in the resident set, not in the heap.
-		fmt.Fprintf(out, "; process resident %s, peak %s (mapped index files included)", formatBytes(float64(r.rss)), formatBytes(float64(r.peakRSS)))
-	}
-	fmt.Fprintln(out)
-	build := "reused index"
-	if r.built {
-		build = fmt.Sprintf("built at %.0f tips/s", float64(r.gen.tips)/r.buildTime.Seconds())
-	}
-	fmt.Fprintf(out, "summary: %d tips (%s); search p50 %s p99 %s; district search p50 %s p99 %s; related p50 %s p99 %s; %s per tip on disk; heap %s\n",
-		r.tips, build, pct(r.search, 50), pct(r.search, 99), pct(r.scoped, 50), pct(r.scoped, 99), pct(r.related, 50), pct(r.related, 99),
-		formatBytes(perTip), formatBytes(float64(r.heapInuse)))
-	return nil
-}
-
-// processRSS reads the resident set size of this process and its peak from /proc (Linux).
-func processRSS() (rss, peak int64) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, 0
-	}
-	for line := range strings.Lines(string(b)) {
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "VmRSS":
-			rss = kb << 10
-		case "VmHWM":
-			peak = kb << 10
-		}
-	}
-	return rss, peak
-}
-
-func meanDuration(ds []time.Duration) string {
-	if len(ds) == 0 {
-		return "-"
-	}
-	var sum time.Duration
-	for _, d := range ds {
-		sum += d
-	}
-	return (sum / time.Duration(len(ds))).Round(100 * time.Microsecond).String()
-}
-
-func medianUint(xs []uint64) uint64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func share(part, whole int) int {
-	if whole == 0 {
-		return 0
-	}
-	return int(math.Round(100 * float64(part) / float64(whole)))
-}
-
-func formatBytes(b float64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", b/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", b/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", b/(1<<10))
-	}
-	return fmt.Sprintf("%.0f B", b)
-}
-
-// buildSearchIndex generates n tips and puts them into idx in batches, the generator running
-// ahead of the index by a batch or two.
-func buildSearchIndex(ctx context.Context, idx *index.Index, n, batch int, out io.Writer) (genStats, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	g := newTipGen(n, time.Now())
-	batches := make(chan []*tip.Tip, 2)
-	go func() {
-		defer close(batches)
-		for done := 0; done < n; {
-			k := min(batch, n-done)
-			tips := make([]*tip.Tip, k)
-			for i := range tips {
-				tips[i] = g.next()
-			}
-			done += k
-			select {
-			case batches <- tips:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	start := time.Now()
-	last, lastAt := 0, start
-	done := 0
-	for tips := range batches {
-		refused, err := idx.Put(tips)
-		if err != nil {
-			return genStats{}, err
-		}
-		for i, err := range refused {
-			return genStats{}, fmt.Errorf("tip %d refused: %w", done+i, err)
-		}
-		done += len(tips)
-		if done/50000 > last/50000 || done == n {
-			now := time.Now()
-			fmt.Fprintf(out, "  %8d tips  %8s  %5.0f tips/s (last %d: %.0f tips/s)\n", done, now.Sub(start).Round(time.Second),
-				float64(done)/now.Sub(start).Seconds(), done-last, float64(done-last)/now.Sub(lastAt).Seconds())
-			last, lastAt = done, now
-		}
-		if err := ctx.Err(); err != nil {
-			return genStats{}, err
-		}
-	}
-	return g.stats(), nil
-}
 
 // The synthetic tips. A tip is written by the victim (or a relative, a shop owner, an officer
 // taking a call) of one of many gangs, each of one crime, active for some months, with its own
@@ -433,58 +22,48 @@ func buildSearchIndex(ctx context.Context, idx *index.Index, n, batch int, out i
 // place in the reporter's district; the real classifier then classifies it, extracts its
 // entities and routes it, as the pipeline would.
 
-// benchSpan is how far back the tips go.
-const benchSpan = 2 * 365 * 24 * time.Hour
+// TipSpan is how far back the synthetic tips go.
+const TipSpan = 2 * 365 * 24 * time.Hour
 
-type benchGang struct {
+type tipGang struct {
 	cat      tip.Category
 	app      string
 	phones   []string
-	accounts []benchAccount
+	accounts []tipAccount
 	cards    []string
 	start    time.Time
 	span     time.Duration
 }
 
-// benchAccount is an account as the text names it: the marker, then the value.
-type benchAccount struct {
+// account is an account as the text names it: the marker, then the value.
+type tipAccount struct {
 	text  string // as written: "微信 wxid_xxx", "公众号“柳州热点曝光”"
 	kind  string // the entity kind when the extractor does not find it by itself ("account"), else ""
 	value string
 }
 
-type tipGen struct {
+// Tips makes synthetic tips for measuring search at scale, the same every time for the same n
+// and now.
+type Tips struct {
 	rng      *rand.Rand
 	ids      *tip.IDs
-	cls      *classify.Classifier
+	analyze  func(*tip.Tip)
 	now      time.Time
-	gangs    []*benchGang
+	gangs    []*tipGang
 	zipf     *rand.Zipf
 	n, i     int
 	unique   int // counter for one-off values
 	offices  []tip.Office
 	oweights []int
-
-	// statistics
-	entityTips map[string]int
-	entities   int
-	runes      int
-	attached   int
-	cats       map[tip.Category]int
 }
 
-// genStats describes the generated tips.
-type genStats struct {
-	tips, runes, entities, attached            int
-	distinct, single                           int // single: named by one tip only
-	sharedP50, sharedP90, sharedP99, sharedMax int
-	categories                                 string
-}
-
-func newTipGen(n int, now time.Time) *tipGen {
+// NewTips returns the generator of n tips received in the two years before now. analyze
+// classifies each tip, extracts its entities and routes it, as the pipeline would
+// (classify.Classifier.Analyze); the generator then adds the accounts the extractor does not
+// see, the sealed identity, the handling and the attachments.
+func NewTips(n int, now time.Time, analyze func(*tip.Tip)) *Tips {
 	rng := rand.New(rand.NewPCG(327, 2023))
-	g := &tipGen{rng: rng, ids: tip.NewIDs(), cls: classify.New(classify.DefaultRules(), classify.DefaultGazetteer()), now: now, n: n,
-		entityTips: map[string]int{}, cats: map[tip.Category]int{}}
+	g := &Tips{rng: rng, ids: tip.NewIDs(), analyze: analyze, now: now, n: n}
 	// Victims by district: the city proper and its new district most, the counties least.
 	weights := map[tip.Office]int{tip.City: 6, tip.Chengzhong: 14, tip.Yufeng: 14, tip.Liunan: 16, tip.Liubei: 13, tip.Liudong: 8,
 		tip.Liujiang: 8, tip.Luzhai: 4, tip.Liucheng: 4, tip.Rongshui: 4, tip.Rongan: 3, tip.Sanjiang: 3}
@@ -504,8 +83,8 @@ func newTipGen(n int, now time.Time) *tipGen {
 	var loanApps, chatApps int
 	for k := range nGangs {
 		expected := float64(n) * math.Pow(20+float64(k), -1.1) / norm
-		gang := &benchGang{cat: tip.Categories()[pickWeighted(rng, catWeights)]}
-		gang.start = now.Add(-time.Duration(rng.Int64N(int64(benchSpan - 30*24*time.Hour)))).Add(-30 * 24 * time.Hour)
+		gang := &tipGang{cat: tip.Categories()[pickWeighted(rng, catWeights)]}
+		gang.start = now.Add(-time.Duration(rng.Int64N(int64(TipSpan - 30*24*time.Hour)))).Add(-30 * 24 * time.Hour)
 		gang.span = time.Duration(30+rng.IntN(510)) * 24 * time.Hour
 		if end := gang.start.Add(gang.span); end.After(now) {
 			gang.span = now.Sub(gang.start)
@@ -582,13 +161,13 @@ func appName(k int, heads, mids, tails []string) string {
 }
 
 // phone is a new mobile number.
-func (g *tipGen) phone() string {
+func (g *Tips) phone() string {
 	prefixes := []string{"130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "155", "158", "165", "166", "170", "171", "176", "177", "180", "186", "188", "189", "199"}
 	return fmt.Sprintf("%s%08d", prefixes[g.rng.IntN(len(prefixes))], g.rng.IntN(100000000))
 }
 
 // card is a new UnionPay card number that passes the Luhn check.
-func (g *tipGen) card() string {
+func (g *Tips) card() string {
 	digits := []byte(fmt.Sprintf("6222%011d", g.rng.Int64N(1e11)))
 	if g.rng.IntN(2) == 0 {
 		digits = []byte(fmt.Sprintf("6217%014d", g.rng.Int64N(1e14)))
@@ -607,21 +186,21 @@ func (g *tipGen) card() string {
 }
 
 var (
-	wechatStems  = []string{"lz", "lzcs", "dk", "kf", "cuishou", "xiaoyu", "meimei", "ajie", "dajia", "wangge", "jinrong", "kefu", "hr", "zhuli", "lily", "vip"}
-	mediaPlaces  = []string{"柳州", "龙城", "桂中", "壶城", "广西", "柳江"}
-	mediaMids    = []string{"热点", "身边事", "今日", "城事", "百姓", "头条", "观察", "新闻", "生活", "资讯", "民生", "大事"}
-	mediaTails   = []string{"曝光", "爆料", "速递", "在线", "网", "圈", "说", "汇"}
-	weiboHeads   = []string{"柳州", "龙城", "螺蛳粉", "壶城", "柳江", "桂中", "鱼峰", "柳南"}
-	weiboTails   = []string{"真相哥", "小喇叭", "吃瓜君", "爆料姐", "老司机", "观察员", "八卦王", "大V", "路人甲", "知情人"}
-	idAlphabet   = "abcdefghijklmnopqrstuvwxyz0123456789"
-	surnames     = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "韦", "覃", "莫", "蒙", "梁", "罗"}
-	benchAnalyst = []string{"chen.li", "wang.fang", "liu.yang", "huang.wei", "qin.hai", "wei.min", "zhou.jie", "mo.lan"}
+	wechatStems = []string{"lz", "lzcs", "dk", "kf", "cuishou", "xiaoyu", "meimei", "ajie", "dajia", "wangge", "jinrong", "kefu", "hr", "zhuli", "lily", "vip"}
+	mediaPlaces = []string{"柳州", "龙城", "桂中", "壶城", "广西", "柳江"}
+	mediaMids   = []string{"热点", "身边事", "今日", "城事", "百姓", "头条", "观察", "新闻", "生活", "资讯", "民生", "大事"}
+	mediaTails  = []string{"曝光", "爆料", "速递", "在线", "网", "圈", "说", "汇"}
+	weiboHeads  = []string{"柳州", "龙城", "螺蛳粉", "壶城", "柳江", "桂中", "鱼峰", "柳南"}
+	weiboTails  = []string{"真相哥", "小喇叭", "吃瓜君", "爆料姐", "老司机", "观察员", "八卦王", "大V", "路人甲", "知情人"}
+	idAlphabet  = "abcdefghijklmnopqrstuvwxyz0123456789"
+	surnames    = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "韦", "覃", "莫", "蒙", "梁", "罗"}
+	analysts    = []string{"chen.li", "wang.fang", "liu.yang", "huang.wei", "qin.hai", "wei.min", "zhou.jie", "mo.lan"}
 )
 
 // account is a new account of a gang of cat, written as a tip names it.
-func (g *tipGen) account(cat tip.Category) benchAccount {
+func (g *Tips) account(cat tip.Category) tipAccount {
 	rng := g.rng
-	wechat := func() benchAccount {
+	wechat := func() tipAccount {
 		id := "wxid_"
 		if rng.IntN(2) == 0 {
 			id = wechatStems[rng.IntN(len(wechatStems))] + "_"
@@ -629,11 +208,11 @@ func (g *tipGen) account(cat tip.Category) benchAccount {
 		for range 6 + rng.IntN(4) {
 			id += string(idAlphabet[rng.IntN(len(idAlphabet))])
 		}
-		return benchAccount{text: "微信 " + id, value: id}
+		return tipAccount{text: "微信 " + id, value: id}
 	}
-	qq := func() benchAccount {
+	qq := func() tipAccount {
 		v := strconv.Itoa(100000000 + rng.IntN(2900000000))
-		return benchAccount{text: "QQ " + v, value: v}
+		return tipAccount{text: "QQ " + v, value: v}
 	}
 	switch cat {
 	case tip.Sextortion:
@@ -643,19 +222,19 @@ func (g *tipGen) account(cat tip.Category) benchAccount {
 	case tip.OpinionExtortion:
 		if rng.IntN(4) > 0 {
 			name := mediaPlaces[rng.IntN(len(mediaPlaces))] + mediaMids[rng.IntN(len(mediaMids))] + mediaTails[rng.IntN(len(mediaTails))]
-			return benchAccount{text: "公众号“" + name + "”", kind: "account", value: name}
+			return tipAccount{text: "公众号“" + name + "”", kind: "account", value: name}
 		}
 	case tip.TrollArmy:
 		if rng.IntN(4) > 0 {
 			name := "@" + weiboHeads[rng.IntN(len(weiboHeads))] + weiboTails[rng.IntN(len(weiboTails))] + strconv.Itoa(rng.IntN(10000))
-			return benchAccount{text: "微博 " + name, kind: "account", value: name}
+			return tipAccount{text: "微博 " + name, kind: "account", value: name}
 		}
 	}
 	return wechat()
 }
 
-// benchPlaces are places of each office's district as reporters name them.
-var benchPlaces = map[tip.Office][]string{
+// places are places of each office's district as reporters name them.
+var districtPlaces = map[tip.Office][]string{
 	tip.City:       {"柳州", "柳州市"},
 	tip.Chengzhong: {"城中区五星街", "城中区", "公园街道", "潭中街道", "五星步行街", "河东街道"},
 	tip.Yufeng:     {"鱼峰区荣军路", "鱼峰区", "箭盘山", "天马街道", "白莲街道", "白沙镇"},
@@ -670,9 +249,9 @@ var benchPlaces = map[tip.Office][]string{
 	tip.Sanjiang:   {"三江县古宜镇", "三江县", "程阳八寨附近", "林溪镇"},
 }
 
-// benchVocab holds each crime's sentences. {app}, {phone}, {acct}, {card}: the gang's; {amt},
+// vocab holds each crime's sentences. {app}, {phone}, {acct}, {card}: the gang's; {amt},
 // {amt2}: sums; {place}: the reporter's; {when}: a day before the tip.
-var benchVocab = map[tip.Category][]string{
+var crimeSentences = map[tip.Category][]string{
 	tip.Sextortion: {
 		"在网上认识一个女的，约我裸聊，后来对方说已经录屏了。",
 		"视频里她脱了衣服让我也脱，后来说听不到声音让我下个软件。",
@@ -763,12 +342,12 @@ var benchVocab = map[tip.Category][]string{
 	},
 }
 
-// benchPlaceholders are the placeholders of benchVocab, benchGeneric and benchOpenings.
-var benchPlaceholders = []string{"{app}", "{phone}", "{phone2}", "{phone3}", "{acct}", "{acct2}", "{card}", "{amt}", "{amt2}", "{place}", "{when}", "{surname}"}
+// placeholders are the placeholders of vocab, generic and openings.
+var placeholders = []string{"{app}", "{phone}", "{phone2}", "{phone3}", "{acct}", "{acct2}", "{card}", "{amt}", "{amt2}", "{place}", "{when}", "{surname}"}
 
-// benchVague are sentences of reporters who do not say what happened: their tips wait for an
+// vague are sentences of reporters who do not say what happened: their tips wait for an
 // analyst as unclassified.
-var benchVague = []string{
+var vagueSentences = []string{
 	"有人在网上骗了我的钱，我不知道该怎么办。",
 	"对方一直给我打电话，我也不清楚他们是干什么的。",
 	"我朋友说他遇到了麻烦，让我帮忙反映一下。",
@@ -779,7 +358,7 @@ var benchVague = []string{
 	"这件事已经影响到我的正常生活了。",
 }
 
-var benchGeneric = []string{
+var commonSentences = []string{
 	"事情经过如下，时间地点人物都记得很清楚，请警察同志核查处理。",
 	"我是{when}在{place}发现这个情况的。",
 	"我不敢跟家里人说，心里很害怕。",
@@ -797,7 +376,7 @@ var benchGeneric = []string{
 	"事情从{when}开始，到现在已经持续了一段时间。",
 }
 
-var benchOpenings = map[tip.Source][]string{
+var openingSentences = map[tip.Source][]string{
 	tip.SourceWeb:      {"", "", "我要举报：", "举报内容："},
 	tip.SourceEmail:    {"尊敬的警官：您好！", "扫黑办的同志你们好，"},
 	tip.SourceLetter:   {"尊敬的柳州市公安局扫黑办：本人{surname}某，现住{place}，现将有关情况反映如下。"},
@@ -805,13 +384,13 @@ var benchOpenings = map[tip.Source][]string{
 	tip.SourceInPerson: {"来访群众称：", "群众到所反映："},
 }
 
-var benchClosings = []string{"请警察同志核查处理。", "恳请依法查处。", "谢谢！", "", "希望尽快处理。"}
+var closingSentences = []string{"请警察同志核查处理。", "恳请依法查处。", "谢谢！", "", "希望尽快处理。"}
 
-// next returns the next tip.
-func (g *tipGen) next() *tip.Tip {
+// Next returns the next tip.
+func (g *Tips) Next() *tip.Tip {
 	rng := g.rng
 	g.i++
-	var gang *benchGang
+	var gang *tipGang
 	if rng.IntN(10) > 0 { // one tip in ten names nobody the desk knows of
 		gang = g.gangs[g.zipf.Uint64()]
 	}
@@ -822,7 +401,7 @@ func (g *tipGen) next() *tip.Tip {
 		at = gang.start.Add(time.Duration(rng.Int64N(int64(gang.span) + 1)))
 	} else {
 		cat = tip.Categories()[rng.IntN(6)]
-		at = g.now.Add(-time.Duration(rng.Int64N(int64(benchSpan))))
+		at = g.now.Add(-time.Duration(rng.Int64N(int64(TipSpan))))
 	}
 	office := g.offices[pickWeighted(rng, g.oweights)]
 	source := []tip.Source{tip.SourceWeb, tip.SourceEmail, tip.SourceLetter, tip.SourcePhone, tip.SourceInPerson}[pickWeighted(rng, []int{55, 10, 8, 17, 10})]
@@ -836,7 +415,7 @@ func (g *tipGen) next() *tip.Tip {
 		"{when}":    at.Add(-time.Duration(1+rng.IntN(30)) * 24 * time.Hour).In(tip.China).Format("1月2日"),
 		"{surname}": surnames[rng.IntN(len(surnames))],
 	}
-	var extra []benchAccount // accounts the extractor does not see, added by hand
+	var extra []tipAccount // accounts the extractor does not see, added by hand
 	if gang != nil {
 		if gang.app != "" && rng.IntN(100) < 85 {
 			vals["{app}"] = gang.app
@@ -875,7 +454,7 @@ func (g *tipGen) next() *tip.Tip {
 	if rng.IntN(100) < 35 { // a number of the reporter's own story, linking to nothing
 		vals["{phone2}"] = g.phone()
 	}
-	places := benchPlaces[office]
+	places := districtPlaces[office]
 	if rng.IntN(100) < 85 {
 		vals["{place}"] = places[rng.IntN(len(places))]
 	}
@@ -888,12 +467,12 @@ func (g *tipGen) next() *tip.Tip {
 	used := map[string]bool{}
 	// add writes s with its placeholders filled in, unless one of them has no value here.
 	add := func(s string) bool {
-		for _, k := range benchPlaceholders {
+		for _, k := range placeholders {
 			if strings.Contains(s, k) && vals[k] == "" {
 				return false
 			}
 		}
-		for _, k := range benchPlaceholders {
+		for _, k := range placeholders {
 			if strings.Contains(s, k) {
 				s = strings.ReplaceAll(s, k, vals[k])
 				used[k] = true
@@ -903,14 +482,14 @@ func (g *tipGen) next() *tip.Tip {
 		runes += utf8.RuneCountInString(s)
 		return true
 	}
-	openings := benchOpenings[source]
+	openings := openingSentences[source]
 	add(openings[rng.IntN(len(openings))])
 	if vals["{place}"] != "" && rng.IntN(2) == 0 {
 		add([]string{"我家住{place}。", "事情发生在{place}。", "我在{place}上班。"}[rng.IntN(3)])
 	}
-	vocab := benchVocab[cat]
+	vocab := crimeSentences[cat]
 	if rng.IntN(100) < 6 {
-		vocab = benchVague
+		vocab = vagueSentences
 	}
 	order := rng.Perm(len(vocab))
 	k := 0
@@ -918,7 +497,7 @@ func (g *tipGen) next() *tip.Tip {
 		add(vocab[order[k]])
 	}
 	if rng.IntN(100) < 6 { // a sentence of another crime: loans and collectors, trolls and media
-		other := benchVocab[tip.Categories()[rng.IntN(6)]]
+		other := crimeSentences[tip.Categories()[rng.IntN(6)]]
 		add(other[rng.IntN(len(other))])
 	}
 	for _, e := range []struct{ key, s string }{
@@ -930,22 +509,22 @@ func (g *tipGen) next() *tip.Tip {
 			add(e.s)
 		}
 	}
-	generic := rng.Perm(len(benchGeneric))
+	generic := rng.Perm(len(commonSentences))
 	for j := 0; runes < target && (k < len(order) || j < len(generic)); {
 		if k < len(order) && (j >= len(generic) || rng.IntN(3) > 0) {
 			add(vocab[order[k]])
 			k++
 		} else {
-			add(benchGeneric[generic[j]])
+			add(commonSentences[generic[j]])
 			j++
 		}
 	}
-	add(benchClosings[rng.IntN(len(benchClosings))])
+	add(closingSentences[rng.IntN(len(closingSentences))])
 
 	t := &tip.Tip{Version: tip.SchemaVersion, ID: g.ids.New(at), ReceivedAt: at, Source: source, Text: text.String(),
 		Reporter: tip.Reporter{Anonymous: rng.IntN(100) < 65}}
 	g.channel(t, office, cat, vals)
-	g.cls.Analyze(t)
+	g.analyze(t)
 	for _, a := range extra {
 		if i := strings.Index(t.Text, a.value); i >= 0 {
 			t.Entities = append(t.Entities, tip.Entity{Kind: a.kind, Value: strings.ToLower(a.value), Start: i, End: i + len(a.value)})
@@ -964,21 +543,6 @@ func (g *tipGen) next() *tip.Tip {
 		g.attach(t)
 	}
 
-	// Statistics.
-	g.runes += utf8.RuneCountInString(t.Text)
-	g.cats[t.Verdict.Category]++
-	if len(t.Attachments) > 0 {
-		g.attached++
-	}
-	seen := map[string]bool{}
-	for _, e := range t.Entities {
-		key := e.Kind + ":" + e.Value
-		if index.Links(e.Kind) && !seen[key] {
-			seen[key] = true
-			g.entityTips[key]++
-			g.entities++
-		}
-	}
 	return t
 }
 
@@ -989,7 +553,7 @@ func skewed(rng *rand.Rand, n int) int {
 
 // channel fills in what the tip's channel records: its reference and original, the office
 // when the channel knows it, the letter's reading, the form's fields.
-func (g *tipGen) channel(t *tip.Tip, office tip.Office, cat tip.Category, vals map[string]string) {
+func (g *Tips) channel(t *tip.Tip, office tip.Office, cat tip.Category, vals map[string]string) {
 	rng := g.rng
 	size := int64(len(t.Text))
 	switch t.Source {
@@ -1031,13 +595,13 @@ func (g *tipGen) channel(t *tip.Tip, office tip.Office, cat tip.Category, vals m
 			t.OCR.Manual, t.OCR.Reason = true, "扫描件识别出的文字太少，等待人工录入。"
 		}
 	default: // taken down by an officer
-		t.SourceRef = "desk:" + benchAnalyst[rng.IntN(len(benchAnalyst))]
+		t.SourceRef = "desk:" + analysts[rng.IntN(len(analysts))]
 		t.Original = g.file("", "application/json", size+300)
 		t.Office, t.Routing = office, tip.Routing{Reason: tip.RouteForm, Detail: string(office)}
 	}
 }
 
-func (g *tipGen) file(name, mediaType string, size int64) *tip.Attachment {
+func (g *Tips) file(name, mediaType string, size int64) *tip.Attachment {
 	var sum [32]byte
 	for i := 0; i < len(sum); i += 8 {
 		v := g.rng.Uint64()
@@ -1051,7 +615,7 @@ func (g *tipGen) file(name, mediaType string, size int64) *tip.Attachment {
 
 // attach adds the files a reporter uploads: screenshots (with their cleaned copies), recordings,
 // documents.
-func (g *tipGen) attach(t *tip.Tip) {
+func (g *Tips) attach(t *tip.Tip) {
 	rng := g.rng
 	day := t.ReceivedAt.In(tip.China).Format("20060102")
 	for range 1 + skewed(rng, 4) {
@@ -1073,7 +637,7 @@ func (g *tipGen) attach(t *tip.Tip) {
 }
 
 // handling sets where the tip stands: older tips are further along.
-func (g *tipGen) handling(t *tip.Tip) {
+func (g *Tips) handling(t *tip.Tip) {
 	rng := g.rng
 	age := g.now.Sub(t.ReceivedAt)
 	var weights []int // new, assigned, investigating, closed
@@ -1092,7 +656,7 @@ func (g *tipGen) handling(t *tip.Tip) {
 	}
 	h := &tip.Handling{Status: statuses[s]}
 	at := t.ReceivedAt
-	user := benchAnalyst[rng.IntN(len(benchAnalyst))]
+	user := analysts[rng.IntN(len(analysts))]
 	for i := 1; i <= s; i++ {
 		at = at.Add(time.Duration(1+rng.IntN(72)) * time.Hour * time.Duration(i))
 		if at.After(g.now) {
@@ -1105,28 +669,4 @@ func (g *tipGen) handling(t *tip.Tip) {
 		h.History = append(h.History, c)
 	}
 	t.Handling = h
-}
-
-func (g *tipGen) stats() genStats {
-	s := genStats{tips: g.i, runes: g.runes, entities: g.entities, attached: g.attached, distinct: len(g.entityTips)}
-	counts := make([]int, 0, len(g.entityTips))
-	for _, c := range g.entityTips {
-		if c == 1 {
-			s.single++
-			continue
-		}
-		counts = append(counts, c)
-	}
-	slices.Sort(counts)
-	if len(counts) > 0 {
-		at := func(p float64) int { return counts[int(float64(len(counts)-1)*p)] }
-		s.sharedP50, s.sharedP90, s.sharedP99, s.sharedMax = at(0.5), at(0.9), at(0.99), counts[len(counts)-1]
-	}
-	var parts []string
-	for _, c := range tip.AllCategories() {
-		parts = append(parts, fmt.Sprintf("%s %d%%", c, share(g.cats[c], g.i)))
-	}
-	s.categories = strings.Join(parts, ", ")
-	g.entityTips = nil
-	return s
 }
