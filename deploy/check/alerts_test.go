@@ -11,7 +11,7 @@ import (
 
 // TestAlertRules runs promtool (Debian's prometheus package, scripts/prometheus-deps.sh) on the
 // rules and their unit tests, and checks that every alert has a test, a summary and a runbook
-// section in the README.
+// section in docs/runbook.md.
 func TestAlertRules(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
