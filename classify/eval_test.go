@@ -25,7 +25,7 @@ func readExamples(t testing.TB, path string) []Example {
 	return out
 }
 
-// qualityFloors are what each labelled set must keep (the README's quality table, a little
+// qualityFloors are what each labelled set must keep (docs/classifier.md's quality table, a little
 // under): a rules change or a refit that does worse on any of them fails. The real-text
 // held-out part is measured, never tuned on: its floor only catches a drop.
 var qualityFloors = []struct {

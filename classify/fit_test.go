@@ -105,7 +105,7 @@ func TestReadFeedback(t *testing.T) {
 }
 
 // TestFittedRulesAreReproducible: the committed rules file is what "tipline rules fit" makes
-// of it and the committed development data (the command in the README).
+// of it and the committed development data (the command in docs/classifier.md).
 func TestFittedRulesAreReproducible(t *testing.T) {
 	src, err := os.ReadFile("rules.yaml")
 	if err != nil {

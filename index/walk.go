@@ -29,7 +29,7 @@ import (
 // then counted by intersecting that bitmap with each counted value's postings, which the
 // segment already holds as a bitmap. Bleve's own facets read every hit's doc values instead,
 // and its sort reads every hit's time: on a million tips, those two were most of a
-// two-word search (see README, "Search on a million tips").
+// two-word search (docs/performance.md, "Search on a million tips").
 
 // hitSet is a walk's hits, by segment of the snapshot walked.
 type hitSet struct {

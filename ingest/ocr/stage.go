@@ -1,7 +1,6 @@
-// Package letter takes in scanned letters and reads scans and screenshots with OCR: a watched
-// folder and an upload endpoint archive each scan and queue it, and the OCR stage (its own
-// consumer group, so it scales apart from everything else) reads the pages with Tesseract and
-// passes the text on to classification.
+// Package ocr is the OCR stage, tips.ocr → tips.raw, for every channel: letters' scans and the
+// images attached to web and e-mail tips are read with Tesseract, and the text passes on to
+// classification. It is its own consumer group, so it scales apart from everything else.
 package ocr
 
 import (

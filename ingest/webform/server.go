@@ -85,7 +85,7 @@ type Protection struct {
 	// Submissions (tips and additions) and receipt look-ups allowed per client address: a burst,
 	// then one every so many seconds. A shared address (a school, a mobile carrier's NAT) is
 	// many people, so the defaults let a person through at a human pace even when others behind
-	// it have used the burst: see the README.
+	// it have used the burst: see docs/security.md.
 	SubmitEvery  time.Duration // default 2 s
 	SubmitBurst  int           // default 30
 	ReceiptEvery time.Duration // default 6 s
