@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"os"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 
 // benchCommand is tipline bench: the flags of cmd/tipline/bench's Config.
 func benchCommand() *ffcli.Command {
-	fs := flag.NewFlagSet("tipline bench", flag.ContinueOnError)
+	fs := newFlags("bench")
 	var b bench.Config
 	var kafka string
 	fs.StringVar(&kafka, "kafka", "", "comma-separated Kafka brokers; empty runs on the embedded broker")
@@ -40,48 +39,16 @@ func benchCommand() *ffcli.Command {
 	fs.IntVar(&b.SearchTips, "search-tips", 1000000, "synthetic tips in the index for --search; an index in --data-dir with at least as many is reused")
 	fs.IntVar(&b.Queries, "queries", 2000, "timed calls of each kind for --search, after a warm-up")
 	fs.IntVar(&b.SearchBatch, "search-batch", 1000, "tips per index batch while --search builds its index")
-	return &ffcli.Command{
-		Name:       "bench",
-		ShortUsage: "tipline bench [flags]",
-		ShortHelp:  "measure ingest and end-to-end throughput, and submit→searchable latency at a fixed rate",
-		LongHelp: "Runs the whole pipeline in this process (as tipline serve does) and submits tips through\n" +
+	return command(fs, withEnv, about{usage: "tipline bench [flags]",
+		short: "measure ingest and end-to-end throughput, and submit→searchable latency at a fixed rate",
+		long: "Runs the whole pipeline in this process (as tipline serve does) and submits tips through\n" +
 			"its HTTP API. Phase 1 submits --tips tips with --concurrency submitters and reports tips/s\n" +
 			"acknowledged (201) and tips/s searchable. Phase 2 offers --rate tips/s for --duration and\n" +
 			"reports the percentiles of the time from sending a tip to its being searchable.\n" +
-			"--ocr, --imap-addr and --search measure OCR, e-mail ingestion and search instead.",
-		FlagSet: fs,
-		Options: envOptions(),
-		Exec: func(ctx context.Context, _ []string) error {
+			"--ocr, --imap-addr and --search measure OCR, e-mail ingestion and search instead."},
+		func(ctx context.Context, _ []string) error {
 			b.Kafka = splitList(kafka)
 			b.IMAPPassword = os.Getenv("TIPLINE_IMAP_PASSWORD")
 			return bench.Run(ctx, b, os.Stdout)
-		},
-	}
-}
-
-type Config struct {
-	kafka       []string
-	tips        int
-	runs        int
-	concurrency int
-	rate        float64
-	rateClients int
-	duration    time.Duration
-	size        int
-	attachKB    int
-	partitions  int
-	dataDir     string
-	cpuProfile  string
-	memProfile  string
-	imapAddr    string
-	imapUser    string
-	messages    int
-	ocr         bool
-	ocrPages    int
-	ocrScans    string
-	ocrWorkers  int
-	search      bool
-	searchTips  int
-	queries     int
-	searchBatch int
+		})
 }

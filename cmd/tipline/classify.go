@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,42 +15,22 @@ import (
 	"github.com/tipline/tipline/internal/tip"
 )
 
-func classifyCommand() *ffcli.Command {
-	fs := flag.NewFlagSet("tipline classify", flag.ContinueOnError)
+func evalCommand() *ffcli.Command {
+	fs := newFlags("classify eval")
 	rules := fs.String("rules", "", "rules file (default: the embedded rules)")
-	evalFS := flag.NewFlagSet("tipline classify eval", flag.ContinueOnError)
-	evalRules := evalFS.String("rules", "", "rules file (default: the embedded rules)")
-	showErrors := evalFS.Bool("errors", false, "also list every misclassified example")
-	return &ffcli.Command{
-		Name:       "classify",
-		ShortUsage: `tipline classify [--rules FILE] < tips.jsonl   (lines of {"id": ..., "text": ...})`,
-		ShortHelp:  "classify and route JSON lines from stdin, one JSON line out per line in",
-		FlagSet:    fs,
-		Options:    envOptions(),
-		Subcommands: []*ffcli.Command{{
-			Name:       "eval",
-			ShortUsage: `tipline classify eval [--rules FILE] [--errors] FILE   (lines of {"id", "text", "label"})`,
-			ShortHelp:  "precision, recall, F1 and the confusion matrix on a labelled JSON-lines file",
-			FlagSet:    evalFS,
-			Exec: func(_ context.Context, args []string) error {
-				if len(args) != 1 {
-					return errors.New("classify eval: give one labelled JSON-lines file")
-				}
-				c, err := loadClassifier(*evalRules)
-				if err != nil {
-					return err
-				}
-				return evaluate(args[0], c, *showErrors, os.Stdout)
-			},
-		}},
-		Exec: func(_ context.Context, _ []string) error {
+	showErrors := fs.Bool("errors", false, "also list every misclassified example")
+	return command(fs, flagsOnly, about{usage: `tipline classify eval [--rules FILE] [--errors] FILE   (lines of {"id", "text", "label"})`,
+		short: "precision, recall, F1 and the confusion matrix on a labelled JSON-lines file"},
+		func(_ context.Context, args []string) error {
+			if len(args) != 1 {
+				return errors.New("classify eval: give one labelled JSON-lines file")
+			}
 			c, err := loadClassifier(*rules)
 			if err != nil {
 				return err
 			}
-			return classifyLines(os.Stdin, os.Stdout, c)
-		},
-	}
+			return evaluate(args[0], c, *showErrors, os.Stdout)
+		})
 }
 
 // loadClassifier builds a classifier from a rules file, or from the embedded rules.
@@ -169,4 +148,20 @@ func readExamplesFile(path string, read func(io.Reader) ([]classify.Example, err
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return examples, nil
+}
+
+func classifyCommand() *ffcli.Command {
+	fs := newFlags("classify")
+	rules := fs.String("rules", "", "rules file (default: the embedded rules)")
+	c := command(fs, withEnv, about{usage: `tipline classify [--rules FILE] < tips.jsonl   (lines of {"id": ..., "text": ...})`,
+		short: "classify and route JSON lines from stdin, one JSON line out per line in"},
+		func(_ context.Context, _ []string) error {
+			c, err := loadClassifier(*rules)
+			if err != nil {
+				return err
+			}
+			return classifyLines(os.Stdin, os.Stdout, c)
+		})
+	c.Subcommands = []*ffcli.Command{evalCommand()}
+	return c
 }

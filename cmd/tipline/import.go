@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -19,34 +18,6 @@ import (
 
 	"github.com/tipline/tipline/internal/tip"
 )
-
-func importCommand() *ffcli.Command {
-	fs := flag.NewFlagSet("tipline import", flag.ContinueOnError)
-	target := fs.String("url", "http://127.0.0.1:8081", "analyst API of the running process that takes letters in (tipline serve, or --roles letters)")
-	token := fs.String("token", "", "API token (tipline user add), once accounts exist; TIPLINE_TOKEN also works")
-	office := fs.String("office", "", "office code the imported e-mails go to (routing reason mailbox); empty: routed by their text. Scans are routed by their addressee")
-	return &ffcli.Command{
-		Name:       "import",
-		ShortUsage: "tipline import [--url URL] [--office CODE] DIR",
-		ShortHelp:  "bulk-import a folder of saved .eml files and scans, skipping what was imported before",
-		LongHelp: "Sends every .eml file and every scan (.png, .jpg, .jpeg, .tif, .tiff, .pdf) under DIR, in name order,\n" +
-			"to a running tipline, which archives each and makes it a tip. A file taken in before (the same bytes,\n" +
-			"or for e-mail the same Message-ID) becomes no second tip, so running it again after an interruption\n" +
-			"is safe. Other files are listed and skipped. Shows a progress bar with the time left on a terminal,\n" +
-			"log lines otherwise; exits 1 if any file could not be imported.",
-		FlagSet: fs,
-		Options: envOptions(),
-		Exec: func(ctx context.Context, args []string) error {
-			if len(args) != 1 {
-				return errors.New("import takes one folder")
-			}
-			if *office != "" && !tip.Office(*office).Valid() {
-				return fmt.Errorf("--office: unknown office %q", *office)
-			}
-			return importDir(ctx, *target, args[0], *office, *token)
-		},
-	}
-}
 
 var scanExts = []string{".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"}
 
@@ -114,15 +85,7 @@ func importFile(ctx context.Context, client *http.Client, target, path, token st
 		return false, err
 	}
 	defer f.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, f)
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
+	resp, err := callAnalysts(ctx, client, http.MethodPost, target, "application/octet-stream", f, token)
 	if err != nil {
 		return false, err
 	}
@@ -143,4 +106,27 @@ func importFile(ctx context.Context, client *http.Client, target, path, token st
 		return answer.Letters[0].Again, nil
 	}
 	return answer.Again, nil
+}
+
+func importCommand() *ffcli.Command {
+	fs := newFlags("import")
+	target, token := analystsFlags(fs, "analyst API of the running process that takes letters in (tipline serve, or --roles letters)",
+		"API token (tipline user add), once accounts exist; TIPLINE_TOKEN also works")
+	office := fs.String("office", "", "office code the imported e-mails go to (routing reason mailbox); empty: routed by their text. Scans are routed by their addressee")
+	return command(fs, withEnv, about{usage: "tipline import [--url URL] [--office CODE] DIR",
+		short: "bulk-import a folder of saved .eml files and scans, skipping what was imported before",
+		long: "Sends every .eml file and every scan (.png, .jpg, .jpeg, .tif, .tiff, .pdf) under DIR, in name order,\n" +
+			"to a running tipline, which archives each and makes it a tip. A file taken in before (the same bytes,\n" +
+			"or for e-mail the same Message-ID) becomes no second tip, so running it again after an interruption\n" +
+			"is safe. Other files are listed and skipped. Shows a progress bar with the time left on a terminal,\n" +
+			"log lines otherwise; exits 1 if any file could not be imported."},
+		func(ctx context.Context, args []string) error {
+			if len(args) != 1 {
+				return errors.New("import takes one folder")
+			}
+			if *office != "" && !tip.Office(*office).Valid() {
+				return fmt.Errorf("--office: unknown office %q", *office)
+			}
+			return importDir(ctx, *target, args[0], *office, *token)
+		})
 }

@@ -36,34 +36,53 @@ func main() {
 	}
 }
 
+// newRoot is tipline and its commands, one file each.
 func newRoot() *ffcli.Command {
-	fs := flag.NewFlagSet("tipline", flag.ContinueOnError)
-	return &ffcli.Command{
-		Name:       "tipline",
-		ShortUsage: "tipline <command> [flags]",
-		ShortHelp:  "take in, classify, route and search crime tips",
-		FlagSet:    fs,
-		Subcommands: []*ffcli.Command{
-			serveCommand(),
-			ingestCommand(),
-			ocrCommand(),
-			classifyCommand(),
-			rulesCommand(),
-			benchCommand(),
-			keysCommand(),
-			healthCommand(),
-			reindexCommand(),
-			importCommand(),
-			topicsCommand(),
-			userCommand(),
-			auditCommand(),
-		},
-		Exec: func(context.Context, []string) error { return flag.ErrHelp },
-	}
+	return group("tipline", flag.NewFlagSet("tipline", flag.ContinueOnError),
+		about{usage: "tipline <command> [flags]", short: "take in, classify, route and search crime tips"},
+		serveCommand(), ingestCommand(), ocrCommand(), classifyCommand(), rulesCommand(), benchCommand(), keysCommand(),
+		healthCommand(), reindexCommand(), importCommand(), topicsCommand(), userCommand(), auditCommand())
 }
 
 // envOptions makes every flag settable as TIPLINE_<NAME> (dashes become underscores).
 func envOptions() []ff.Option { return []ff.Option{ff.WithEnvVarPrefix("TIPLINE")} }
+
+// about is what tipline COMMAND -h shows of a command: its usage line, one line of help, and
+// more where one line is not enough.
+type about struct{ usage, short, long string }
+
+// fromEnv says whether a command's flags are also read from TIPLINE_<NAME>. Those that are
+// must stay so, and those that are not must not become so: a TIPLINE_RULES set for tipline
+// serve, say, must not change what tipline classify eval measures.
+type fromEnv bool
+
+const (
+	withEnv   fromEnv = true
+	flagsOnly fromEnv = false
+)
+
+// command is a tipline subcommand that runs exec; fs holds its flags, and names it: the last
+// word of fs's name ("tipline keys init") is the command's.
+func command(fs *flag.FlagSet, env fromEnv, a about, exec func(ctx context.Context, args []string) error) *ffcli.Command {
+	name := fs.Name()[strings.LastIndexByte(fs.Name(), ' ')+1:]
+	c := &ffcli.Command{Name: name, ShortUsage: a.usage, ShortHelp: a.short, LongHelp: a.long, FlagSet: fs, Exec: exec}
+	if env {
+		c.Options = envOptions()
+	}
+	return c
+}
+
+// group is a command made of subcommands, which shows its help when run alone. fs nil is
+// ffcli's own flag set, which exits 0 on -h (keys, user and audit always have).
+func group(name string, fs *flag.FlagSet, a about, subs ...*ffcli.Command) *ffcli.Command {
+	return &ffcli.Command{Name: name, ShortUsage: a.usage, ShortHelp: a.short, FlagSet: fs, Subcommands: subs,
+		Exec: func(context.Context, []string) error { return flag.ErrHelp }}
+}
+
+// newFlags is the flag set of the command "tipline words".
+func newFlags(words string) *flag.FlagSet {
+	return flag.NewFlagSet("tipline "+words, flag.ContinueOnError)
+}
 
 // logFlags are shared by every long-running command.
 type logFlags struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,31 +15,8 @@ import (
 	"github.com/tipline/tipline/index"
 )
 
-func reindexCommand() *ffcli.Command {
-	fs := flag.NewFlagSet("tipline reindex", flag.ContinueOnError)
-	target := fs.String("url", "http://127.0.0.1:8081", "analyst API of the running process that holds the index (tipline serve, or --roles index)")
-	token := fs.String("token", "", "API token of an admin (tipline user add), once accounts exist; TIPLINE_TOKEN also works")
-	from := fs.String("from", "", "archive (every tip as last indexed, kept in the archive) or index (the index's own copy); default: the archive where the process holds it and it keeps every tip, else the index")
-	return &ffcli.Command{
-		Name:       "reindex",
-		ShortUsage: "tipline reindex [--url URL]",
-		ShortHelp:  "rebuild the search index with the current mapping while the old one keeps serving, then swap",
-		LongHelp: "Asks the running tipline that holds the index to write every tip into a new index with the\n" +
-			"current mapping, while the old index answers searches and new tips go to both; then the new\n" +
-			"one replaces the old. Shows a progress bar with the time left on a terminal, log lines\n" +
-			"otherwise. After a lost disk, start tipline on an empty index folder instead: at start it\n" +
-			"publishes every archived tip that the index lacks again (see docs/operations.md, \"Rebuilding the index\").",
-		FlagSet: fs,
-		Options: envOptions(),
-		Exec: func(ctx context.Context, _ []string) error {
-			if *from != "" && *from != "archive" && *from != "index" {
-				return errors.New("--from is archive or index")
-			}
-			return reindex(ctx, *target, *from, *token)
-		},
-	}
-}
-
+// reindex starts a rebuild of the index in the process at base (or follows the one running)
+// and shows its progress until it is done.
 func reindex(ctx context.Context, base, from, token string) error {
 	st, code, err := rebuildCall(ctx, http.MethodPost, base+"?from="+url.QueryEscape(from), token)
 	if err != nil {
@@ -76,6 +52,8 @@ func reindex(ctx context.Context, base, from, token string) error {
 	}
 }
 
+// rebuildCall asks the rebuild endpoint of the process at base (with any ?query) how the
+// rebuild stands, or starts one (POST).
 func rebuildCall(ctx context.Context, method, base, token string) (index.RebuildStatus, int, error) {
 	var st index.RebuildStatus
 	path, query, _ := strings.Cut(base, "?")
@@ -83,14 +61,7 @@ func rebuildCall(ctx context.Context, method, base, token string) (index.Rebuild
 	if query != "" {
 		target += "?" + query
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, nil)
-	if err != nil {
-		return st, 0, err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := callAnalysts(ctx, http.DefaultClient, method, target, "", nil, token)
 	if err != nil {
 		return st, 0, fmt.Errorf("reindex: %w", err)
 	}
@@ -107,4 +78,24 @@ func rebuildCall(ctx context.Context, method, base, token string) (index.Rebuild
 		st.Error = body.Message
 	}
 	return st, resp.StatusCode, nil
+}
+
+func reindexCommand() *ffcli.Command {
+	fs := newFlags("reindex")
+	target, token := analystsFlags(fs, "analyst API of the running process that holds the index (tipline serve, or --roles index)",
+		"API token of an admin (tipline user add), once accounts exist; TIPLINE_TOKEN also works")
+	from := fs.String("from", "", "archive (every tip as last indexed, kept in the archive) or index (the index's own copy); default: the archive where the process holds it and it keeps every tip, else the index")
+	return command(fs, withEnv, about{usage: "tipline reindex [--url URL]",
+		short: "rebuild the search index with the current mapping while the old one keeps serving, then swap",
+		long: "Asks the running tipline that holds the index to write every tip into a new index with the\n" +
+			"current mapping, while the old index answers searches and new tips go to both; then the new\n" +
+			"one replaces the old. Shows a progress bar with the time left on a terminal, log lines\n" +
+			"otherwise. After a lost disk, start tipline on an empty index folder instead: at start it\n" +
+			"publishes every archived tip that the index lacks again (see docs/operations.md, \"Rebuilding the index\")."},
+		func(ctx context.Context, _ []string) error {
+			if *from != "" && *from != "archive" && *from != "index" {
+				return errors.New("--from is archive or index")
+			}
+			return reindex(ctx, *target, *from, *token)
+		})
 }

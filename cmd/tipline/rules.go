@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -13,38 +12,20 @@ import (
 	"github.com/tipline/tipline/classify"
 )
 
-func rulesCommand() *ffcli.Command {
-	check := &ffcli.Command{
-		Name:       "check",
-		ShortUsage: "tipline rules check FILE",
-		ShortHelp:  "validate a classifier rules file; exit 1 and list every problem if it is not usable",
-		FlagSet:    flag.NewFlagSet("tipline rules check", flag.ContinueOnError),
-		Exec: func(_ context.Context, args []string) error {
-			if len(args) != 1 {
-				return errors.New("rules check: give one rules file")
-			}
-			r, err := classify.LoadRules(args[0])
-			if err != nil {
-				return err
-			}
-			var terms, groups int
-			for _, f := range r.Categories {
-				terms += len(f.Terms) + len(f.Negative)
-				groups += len(f.Together) + len(f.Ratios)
-			}
-			fmt.Fprintf(os.Stdout, "%s: ok, version %s: %d terms, %d groups, %d elsewhere terms, threshold %g\n",
-				args[0], r.Version, terms, groups, len(r.Elsewhere), r.Threshold)
-			return nil
-		},
+// checkRules loads a rules file and says what it holds.
+func checkRules(path string) error {
+	r, err := classify.LoadRules(path)
+	if err != nil {
+		return err
 	}
-	return &ffcli.Command{
-		Name:        "rules",
-		ShortUsage:  "tipline rules check|fit FILE",
-		ShortHelp:   "work with classifier rules files",
-		FlagSet:     flag.NewFlagSet("tipline rules", flag.ContinueOnError),
-		Subcommands: []*ffcli.Command{check, fitCommand()},
-		Exec:        func(context.Context, []string) error { return flag.ErrHelp },
+	var terms, groups int
+	for _, f := range r.Categories {
+		terms += len(f.Terms) + len(f.Negative)
+		groups += len(f.Together) + len(f.Ratios)
 	}
+	fmt.Fprintf(os.Stdout, "%s: ok, version %s: %d terms, %d groups, %d elsewhere terms, threshold %g\n",
+		path, r.Version, terms, groups, len(r.Elsewhere), r.Threshold)
+	return nil
 }
 
 // listFlag is a flag that may be given several times.
@@ -54,29 +35,25 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func fitCommand() *ffcli.Command {
-	fs := flag.NewFlagSet("tipline rules fit", flag.ContinueOnError)
+	fs := newFlags("rules fit")
 	var data, feedback listFlag
 	fs.Var(&data, "data", "labelled JSON-lines file to fit on (several times for several files)")
 	fs.Var(&feedback, "feedback", "the desk's feedback.jsonl: analysts' corrections and confirmations are fitted on too")
 	out := fs.String("out", "", "where to write the fitted rules (default: standard output)")
 	lambda := fs.Float64("lambda", 0, "pull of each weight towards its prior (default 0.01)")
 	cv := fs.Int("cv", 0, "instead of writing rules, report a K-fold cross-validation of the fit (pages kept in one fold)")
-	return &ffcli.Command{
-		Name:       "fit",
-		ShortUsage: "tipline rules fit --data FILE [--data FILE]... [--feedback FILE] [--out FILE] [--cv K] RULES",
-		ShortHelp:  "learn the weights and per-category thresholds of a rules file from labelled tips",
-		LongHelp: "Fits a multinomial logistic regression over the rules' own evidence (terms, groups, ratios,\n" +
+	return command(fs, flagsOnly, about{usage: "tipline rules fit --data FILE [--data FILE]... [--feedback FILE] [--out FILE] [--cv K] RULES",
+		short: "learn the weights and per-category thresholds of a rules file from labelled tips",
+		long: "Fits a multinomial logistic regression over the rules' own evidence (terms, groups, ratios,\n" +
 			"negative and elsewhere words), each weight pulled towards the weight a person gave it, and\n" +
 			"writes the rules file back with the fitted weights (priors kept beside them), a threshold per\n" +
-			"category and a new version. The same data and rules always give the same file.",
-		FlagSet: fs,
-		Exec: func(_ context.Context, args []string) error {
+			"category and a new version. The same data and rules always give the same file."},
+		func(_ context.Context, args []string) error {
 			if len(args) != 1 || len(data)+len(feedback) == 0 {
 				return errors.New("rules fit: give --data (and/or --feedback) and one rules file")
 			}
 			return fitRules(args[0], data, feedback, classify.FitConfig{Lambda: *lambda}, *cv, *out)
-		},
-	}
+		})
 }
 
 func fitRules(path string, data, feedback []string, cfg classify.FitConfig, cv int, out string) error {
@@ -124,4 +101,17 @@ func fitRules(path string, data, feedback []string, cfg classify.FitConfig, cv i
 		return err
 	}
 	return os.WriteFile(out, b, 0o644)
+}
+
+func rulesCommand() *ffcli.Command {
+	check := command(newFlags("rules check"), flagsOnly, about{usage: "tipline rules check FILE",
+		short: "validate a classifier rules file; exit 1 and list every problem if it is not usable"},
+		func(_ context.Context, args []string) error {
+			if len(args) != 1 {
+				return errors.New("rules check: give one rules file")
+			}
+			return checkRules(args[0])
+		})
+	return group("rules", newFlags("rules"), about{usage: "tipline rules check|fit FILE", short: "work with classifier rules files"},
+		check, fitCommand())
 }

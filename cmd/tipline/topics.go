@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,35 +14,6 @@ import (
 
 	"github.com/tipline/tipline/internal/bus"
 )
-
-func topicsCommand() *ffcli.Command {
-	fs := flag.NewFlagSet("tipline topics", flag.ContinueOnError)
-	var kafka, prefix string
-	var topics bus.Topics
-	def := bus.DefaultTopics()
-	fs.StringVar(&kafka, "kafka", "", "comma-separated Kafka brokers (the embedded broker's address is in tipline serve's first log line)")
-	fs.StringVar(&prefix, "group-prefix", "tipline", "prefix of the consumer groups, as tipline serve --group-prefix")
-	fs.StringVar(&topics.OCR, "topic-ocr", def.OCR, "topic of tips waiting for OCR")
-	fs.StringVar(&topics.Raw, "topic-raw", def.Raw, "topic of ingested tips")
-	fs.StringVar(&topics.Classified, "topic-classified", def.Classified, "topic of classified tips")
-	fs.StringVar(&topics.DLQ, "topic-dlq", def.DLQ, "dead-letter topic")
-	return &ffcli.Command{
-		Name:       "topics",
-		ShortUsage: "tipline topics --kafka HOST:PORT",
-		ShortHelp:  "show tipline's Kafka topics, their partitions and messages, and each stage's lag",
-		FlagSet:    fs,
-		Options:    envOptions(),
-		Exec: func(ctx context.Context, _ []string) error {
-			brokers := splitList(kafka)
-			if len(brokers) == 0 {
-				return errors.New("--kafka is required")
-			}
-			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			return showTopics(ctx, os.Stdout, bus.Config{Brokers: brokers}, topics, prefix)
-		},
-	}
-}
 
 // showTopics prints, for each topic and partition, the messages it holds and how many of them
 // the stage that reads it has not committed yet.
@@ -93,4 +63,28 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func topicsCommand() *ffcli.Command {
+	fs := newFlags("topics")
+	var kafka, prefix string
+	var topics bus.Topics
+	def := bus.DefaultTopics()
+	fs.StringVar(&kafka, "kafka", "", "comma-separated Kafka brokers (the embedded broker's address is in tipline serve's first log line)")
+	fs.StringVar(&prefix, "group-prefix", "tipline", "prefix of the consumer groups, as tipline serve --group-prefix")
+	fs.StringVar(&topics.OCR, "topic-ocr", def.OCR, "topic of tips waiting for OCR")
+	fs.StringVar(&topics.Raw, "topic-raw", def.Raw, "topic of ingested tips")
+	fs.StringVar(&topics.Classified, "topic-classified", def.Classified, "topic of classified tips")
+	fs.StringVar(&topics.DLQ, "topic-dlq", def.DLQ, "dead-letter topic")
+	return command(fs, withEnv, about{usage: "tipline topics --kafka HOST:PORT",
+		short: "show tipline's Kafka topics, their partitions and messages, and each stage's lag"},
+		func(ctx context.Context, _ []string) error {
+			brokers := splitList(kafka)
+			if len(brokers) == 0 {
+				return errors.New("--kafka is required")
+			}
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			return showTopics(ctx, os.Stdout, bus.Config{Brokers: brokers}, topics, prefix)
+		})
 }
