@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -41,18 +42,10 @@ type FitConfig struct {
 }
 
 func (c FitConfig) withDefaults() FitConfig {
-	if c.Lambda == 0 {
-		c.Lambda = 0.01
-	}
-	if c.Steps == 0 {
-		c.Steps = 2000
-	}
-	if c.MinWeight == 0 {
-		c.MinWeight = 0.1
-	}
-	if c.NoneWeight == 0 {
-		c.NoneWeight = 1.5
-	}
+	c.Lambda = cmp.Or(c.Lambda, 0.01)
+	c.Steps = cmp.Or(c.Steps, 2000)
+	c.MinWeight = cmp.Or(c.MinWeight, 0.1)
+	c.NoneWeight = cmp.Or(c.NoneWeight, 1.5)
 	return c
 }
 

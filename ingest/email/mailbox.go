@@ -9,6 +9,7 @@ package email
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -53,21 +54,11 @@ type Config struct {
 
 // WithDefaults fills the documented defaults.
 func (c Config) WithDefaults() Config {
-	if c.Mailbox == "" {
-		c.Mailbox = "INBOX"
-	}
-	if c.TLS == "" {
-		c.TLS = "tls"
-	}
-	if c.Keyword == "" {
-		c.Keyword = "$TiplineIngested"
-	}
-	if c.Poll == 0 {
-		c.Poll = 30 * time.Second
-	}
-	if c.Name == "" {
-		c.Name = c.User + "@" + c.Addr + "/" + c.Mailbox
-	}
+	c.Mailbox = cmp.Or(c.Mailbox, "INBOX")
+	c.TLS = cmp.Or(c.TLS, "tls")
+	c.Keyword = cmp.Or(c.Keyword, "$TiplineIngested")
+	c.Poll = cmp.Or(c.Poll, 30*time.Second)
+	c.Name = cmp.Or(c.Name, c.User+"@"+c.Addr+"/"+c.Mailbox)
 	return c
 }
 

@@ -3,6 +3,7 @@ package email
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -30,21 +31,11 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxMessage == 0 {
-		l.MaxMessage = 64 << 20
-	}
-	if l.MaxAttachment == 0 {
-		l.MaxAttachment = 25 << 20
-	}
-	if l.MaxDepth == 0 {
-		l.MaxDepth = 10
-	}
-	if l.MaxParts == 0 {
-		l.MaxParts = 500
-	}
-	if l.MaxText == 0 {
-		l.MaxText = 1 << 20
-	}
+	l.MaxMessage = cmp.Or(l.MaxMessage, 64<<20)
+	l.MaxAttachment = cmp.Or(l.MaxAttachment, 25<<20)
+	l.MaxDepth = cmp.Or(l.MaxDepth, 10)
+	l.MaxParts = cmp.Or(l.MaxParts, 500)
+	l.MaxText = cmp.Or(l.MaxText, 1<<20)
 	return l
 }
 

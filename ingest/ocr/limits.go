@@ -1,6 +1,7 @@
 package ocr
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/tipline/tipline/internal/scanfile"
@@ -24,15 +25,9 @@ type Limits struct {
 
 func (l Limits) withDefaults() Limits {
 	l.Limits = l.Limits.WithDefaults()
-	if l.DPI == 0 {
-		l.DPI = 300
-	}
-	if l.TipPixels == 0 {
-		l.TipPixels = 100_000_000
-	}
-	if l.LetterPixels == 0 {
-		l.LetterPixels = 500_000_000
-	}
+	l.DPI = cmp.Or(l.DPI, 300)
+	l.TipPixels = cmp.Or(l.TipPixels, 100_000_000)
+	l.LetterPixels = cmp.Or(l.LetterPixels, 500_000_000)
 	return l
 }
 

@@ -3,6 +3,7 @@ package ocr
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,15 +37,9 @@ type Page struct {
 }
 
 func (t Tesseract) withDefaults() Tesseract {
-	if t.Bin == "" {
-		t.Bin = "tesseract"
-	}
-	if t.Langs == "" {
-		t.Langs = DefaultLangs
-	}
-	if t.Timeout == 0 {
-		t.Timeout = 2 * time.Minute
-	}
+	t.Bin = cmp.Or(t.Bin, "tesseract")
+	t.Langs = cmp.Or(t.Langs, DefaultLangs)
+	t.Timeout = cmp.Or(t.Timeout, 2*time.Minute)
 	return t
 }
 

@@ -4,6 +4,7 @@
 package webform
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -59,24 +60,9 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	def := func(v *int64, d int64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defInt := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&l.MaxBody, 1<<20)
-	def(&l.MaxFile, 32<<20)
-	def(&l.MaxUpload, 100<<20)
-	defInt(&l.MaxTextRunes, 50000)
-	defInt(&l.MaxListItems, 50)
-	defInt(&l.MaxItemRunes, 500)
-	defInt(&l.MaxFiles, 20)
-	defInt(&l.MaxParts, 100)
+	l.MaxBody, l.MaxFile, l.MaxUpload = cmp.Or(l.MaxBody, 1<<20), cmp.Or(l.MaxFile, 32<<20), cmp.Or(l.MaxUpload, 100<<20)
+	l.MaxTextRunes, l.MaxListItems, l.MaxItemRunes = cmp.Or(l.MaxTextRunes, 50000), cmp.Or(l.MaxListItems, 50), cmp.Or(l.MaxItemRunes, 500)
+	l.MaxFiles, l.MaxParts = cmp.Or(l.MaxFiles, 20), cmp.Or(l.MaxParts, 100)
 	return l
 }
 
@@ -107,21 +93,11 @@ type Protection struct {
 }
 
 func (p Protection) withDefaults() Protection {
-	if p.SubmitEvery == 0 {
-		p.SubmitEvery = 2 * time.Second
-	}
-	if p.SubmitBurst == 0 {
-		p.SubmitBurst = 30
-	}
-	if p.ReceiptEvery == 0 {
-		p.ReceiptEvery = 6 * time.Second
-	}
-	if p.ReceiptBurst == 0 {
-		p.ReceiptBurst = 10
-	}
-	if p.UploadBytes == 0 {
-		p.UploadBytes = 512 << 20
-	}
+	p.SubmitEvery = cmp.Or(p.SubmitEvery, 2*time.Second)
+	p.SubmitBurst = cmp.Or(p.SubmitBurst, 30)
+	p.ReceiptEvery = cmp.Or(p.ReceiptEvery, 6*time.Second)
+	p.ReceiptBurst = cmp.Or(p.ReceiptBurst, 10)
+	p.UploadBytes = cmp.Or(p.UploadBytes, 512<<20)
 	if p.UploadWindow <= 0 {
 		p.UploadWindow = time.Hour
 	}

@@ -8,6 +8,7 @@
 package bus
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,18 +60,10 @@ type Config struct {
 
 // WithDefaults fills zero fields with their documented defaults.
 func (c Config) WithDefaults() Config {
-	if c.Partitions == 0 {
-		c.Partitions = 6
-	}
-	if c.ReplicationFactor == 0 {
-		c.ReplicationFactor = 1
-	}
-	if c.BatchTimeout == 0 {
-		c.BatchTimeout = 2 * time.Millisecond
-	}
-	if c.ClientID == "" {
-		c.ClientID = "tipline"
-	}
+	c.Partitions = cmp.Or(c.Partitions, 6)
+	c.ReplicationFactor = cmp.Or(c.ReplicationFactor, 1)
+	c.BatchTimeout = cmp.Or(c.BatchTimeout, 2*time.Millisecond)
+	c.ClientID = cmp.Or(c.ClientID, "tipline")
 	return c
 }
 

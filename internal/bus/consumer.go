@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,21 +58,11 @@ type ConsumerConfig struct {
 
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	c.Config = c.Config.WithDefaults()
-	if c.MaxBatch == 0 {
-		c.MaxBatch = 256
-	}
-	if c.Linger == 0 {
-		c.Linger = 5 * time.Millisecond
-	}
-	if c.Retries == 0 {
-		c.Retries = 3
-	}
-	if c.Backoff == 0 {
-		c.Backoff = 100 * time.Millisecond
-	}
-	if c.Grace == 0 {
-		c.Grace = 30 * time.Second
-	}
+	c.MaxBatch = cmp.Or(c.MaxBatch, 256)
+	c.Linger = cmp.Or(c.Linger, 5*time.Millisecond)
+	c.Retries = cmp.Or(c.Retries, 3)
+	c.Backoff = cmp.Or(c.Backoff, 100*time.Millisecond)
+	c.Grace = cmp.Or(c.Grace, 30*time.Second)
 	return c
 }
 

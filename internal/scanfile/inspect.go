@@ -8,6 +8,7 @@ package scanfile
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -35,15 +36,9 @@ type Limits struct {
 
 // WithDefaults fills in the limits left at zero.
 func (l Limits) WithDefaults() Limits {
-	if l.MaxBytes == 0 {
-		l.MaxBytes = 200 << 20
-	}
-	if l.MaxPixels == 0 {
-		l.MaxPixels = 80_000_000
-	}
-	if l.MaxPages == 0 {
-		l.MaxPages = 50
-	}
+	l.MaxBytes = cmp.Or(l.MaxBytes, 200<<20)
+	l.MaxPixels = cmp.Or(l.MaxPixels, 80_000_000)
+	l.MaxPages = cmp.Or(l.MaxPages, 50)
 	return l
 }
 
