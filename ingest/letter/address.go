@@ -2,10 +2,8 @@ package letter
 
 import (
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/unicode/norm"
-
+	"github.com/tipline/tipline/internal/scanfile"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -39,7 +37,7 @@ const addresseeZone = 300
 // Addressee finds the office a letter is addressed to from the beginning of its text. ok is
 // false when nothing or only the shared postcode 545001 points somewhere.
 func Addressee(text string) (office tip.Office, detail string, ok bool) {
-	zone := fold(text)
+	zone := scanfile.FoldText(text)
 	if r := []rune(zone); len(r) > addresseeZone {
 		zone = string(r[:addresseeZone])
 	}
@@ -83,16 +81,4 @@ func Addressee(text string) (office tip.Office, detail string, ok bool) {
 		return "", "", false
 	}
 	return best, "收件地址：" + strings.Join(evidence[best], "、"), true
-}
-
-// fold normalises OCR text for matching: width forms folded, spaces removed (OCR puts them
-// between characters of a skewed line).
-func fold(s string) string {
-	s = norm.NFKC.String(s)
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return r
-	}, s)
 }

@@ -1,16 +1,11 @@
 package ocr
 
-import (
-	"strings"
-	"unicode"
-
-	"golang.org/x/text/unicode/norm"
-)
+import "github.com/tipline/tipline/internal/scanfile"
 
 // CER is the character error rate of hyp against ref: the edit distance between them over the
 // length of ref, after folding width forms and removing whitespace (layout is not content).
 func CER(ref, hyp string) float64 {
-	a, b := []rune(fold(ref)), []rune(fold(hyp))
+	a, b := []rune(scanfile.FoldText(ref)), []rune(scanfile.FoldText(hyp))
 	if len(a) == 0 {
 		if len(b) == 0 {
 			return 0
@@ -34,16 +29,4 @@ func CER(ref, hyp string) float64 {
 		prev, cur = cur, prev
 	}
 	return float64(prev[len(b)]) / float64(len(a))
-}
-
-// fold normalises OCR text for comparing: width forms folded, spaces removed (OCR puts them
-// between the characters of a skewed line). The letters channel folds an addressee the same way.
-func fold(s string) string {
-	s = norm.NFKC.String(s)
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return r
-	}, s)
 }

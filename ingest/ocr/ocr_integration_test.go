@@ -16,6 +16,7 @@ import (
 	"github.com/tipline/tipline/classify"
 	"github.com/tipline/tipline/ingest/letter"
 	"github.com/tipline/tipline/internal/sample"
+	"github.com/tipline/tipline/internal/scanfile"
 	"github.com/tipline/tipline/internal/tip"
 )
 
@@ -321,7 +322,7 @@ func TestTwoPagePDF(t *testing.T) {
 		t.Fatalf("%d pages: %+v", len(pages), pages)
 	}
 	for i, lines := range [][]string{l.lines[:half], l.lines[half:]} {
-		if !strings.Contains(fold(pages[i].Text), fold(lines[len(lines)-1])[:9]) {
+		if !strings.Contains(scanfile.FoldText(pages[i].Text), scanfile.FoldText(lines[len(lines)-1])[:9]) {
 			t.Errorf("page %d does not hold its own lines:\n%s", i+1, pages[i].Text)
 		}
 	}
