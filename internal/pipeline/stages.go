@@ -23,13 +23,24 @@ func (r *run) buildStages(ctx context.Context) error {
 	if r.arc != nil {
 		r.submitter = ingest.NewSubmitter(r.arc, r.writer, r.cfg.Topics.Raw, r.m).WithOCR(r.cfg.Topics.OCR)
 	}
-	for _, build := range []func(context.Context) error{r.buildClassify, r.buildIndex, r.buildOCR, r.buildLetters, r.buildEmail} {
-		if err := build(ctx); err != nil {
+	for _, b := range []struct {
+		role  string
+		build func(context.Context) error
+	}{{RoleClassify, r.buildClassify}, {RoleIndex, r.buildIndex}, {RoleOCR, r.buildOCR}, {RoleLetters, r.buildLetters}, {RoleEmail, r.buildEmail}} {
+		if !r.cfg.Runs(b.role) {
+			continue
+		}
+		if err := b.build(ctx); err != nil {
 			return err
 		}
 	}
 	r.watch()
 	return nil
+}
+
+// add makes run one of the process's stages (or their helpers), started by start.
+func (r *run) add(name string, run func(ctx context.Context) error) {
+	r.stages = append(r.stages, task{name, run})
 }
 
 // consumer is a stage's consumer group on topic; a message that fails it goes to the dead-letter
@@ -42,9 +53,6 @@ func (r *run) consumer(stage, topic string, maxBatch int, linger time.Duration) 
 
 // buildClassify builds tips.raw → tips.classified, and the reloader of a rules file.
 func (r *run) buildClassify(context.Context) error {
-	if !r.cfg.Runs(RoleClassify) {
-		return nil
-	}
 	in, err := r.consumer(metrics.StageClassify, r.cfg.Topics.Raw, 256, 5*time.Millisecond)
 	if err != nil {
 		return err
@@ -59,7 +67,7 @@ func (r *run) buildClassify(context.Context) error {
 	log := r.log.With("stage", "classify")
 	stage := classify.NewStage(in, r.writer, r.cfg.Topics.Classified, classify.New(rules, places), r.m, log)
 	r.m.SetRulesVersion(rules.Version)
-	r.stages = append(r.stages, task{"classify", stage.Run})
+	r.add("classify", stage.Run)
 	if r.cfg.Rules == "" {
 		return nil
 	}
@@ -77,7 +85,7 @@ func (r *run) buildClassify(context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.stages = append(r.stages, task{"rules reloader", reloader.Run})
+	r.add("rules reloader", reloader.Run)
 	return nil
 }
 
@@ -85,9 +93,6 @@ func (r *run) buildClassify(context.Context) error {
 // process holds it, and the reconciler that publishes again what the archive has and the index
 // lacks.
 func (r *run) buildIndex(context.Context) error {
-	if !r.cfg.Runs(RoleIndex) {
-		return nil
-	}
 	// Every index batch is a segment that Bleve writes, fsyncs and later merges: fewer, larger
 	// batches cost far less per tip, and 50ms is small beside the one-second latency goal.
 	in, err := r.consumer(metrics.StageIndex, r.cfg.Topics.Classified, 2000, 50*time.Millisecond)
@@ -98,29 +103,26 @@ func (r *run) buildIndex(context.Context) error {
 	if r.arc != nil {
 		deps.Keep = kept{r.arc}
 	}
-	r.stages = append(r.stages, task{"index", index.NewStage(in, r.idx, deps, r.m, r.log.With("stage", "index")).Run})
+	r.add("index", index.NewStage(in, r.idx, deps, r.m, r.log.With("stage", "index")).Run)
 	if r.arc == nil {
 		return nil
 	}
 	rec := ingest.NewReconciler(r.arc, r.idx, r.writer, r.submitter, r.m, r.log.With("stage", "reconcile"))
-	r.stages = append(r.stages, task{"reconcile", func(ctx context.Context) error {
+	r.add("reconcile", func(ctx context.Context) error {
 		// Once at start; a failure waits for the next start and stops nothing.
 		if _, err := rec.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			r.log.Error("reconciling the archive with the index failed; it runs again at the next start", "err", err)
 		}
 		return nil
-	}})
+	})
 	if n, err := r.idx.Count(); r.cfg.Demo > 0 && err == nil && n == 0 {
-		r.stages = append(r.stages, task{"demo", r.loadDemo})
+		r.add("demo", r.loadDemo)
 	}
 	return nil
 }
 
 // buildOCR builds tips.ocr → tips.raw: its own consumer group, one Tesseract per worker.
 func (r *run) buildOCR(ctx context.Context) error {
-	if !r.cfg.Runs(RoleOCR) {
-		return nil
-	}
 	cfg := ocr.Config{RawTopic: r.cfg.Topics.Raw, Workers: r.cfg.OCRWorkers}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -141,16 +143,13 @@ func (r *run) buildOCR(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.stages = append(r.stages, task{"ocr", stage.Run})
+	r.add("ocr", stage.Run)
 	return nil
 }
 
 // buildLetters builds the intake of scans (the folder's and the mail room's) and the watcher of
 // the letters folder.
 func (r *run) buildLetters(context.Context) error {
-	if !r.cfg.Runs(RoleLetters) {
-		return nil
-	}
 	log := r.log.With("stage", "letters")
 	var err error
 	if r.intake, err = letter.NewIntake(letter.Config{}, r.submitter, r.arc, r.ocrM, log); err != nil {
@@ -163,22 +162,19 @@ func (r *run) buildLetters(context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.stages = append(r.stages, task{"letters", w.Run})
+	r.add("letters", w.Run)
 	return nil
 }
 
 // buildEmail builds a reader of each mailbox.
 func (r *run) buildEmail(context.Context) error {
-	if !r.cfg.Runs(RoleEmail) {
-		return nil
-	}
 	for _, mc := range r.cfg.Mailboxes {
 		mb, err := email.NewMailbox(mc, r.submitter, r.arc, r.emailM, r.log.With("stage", "email"))
 		if err != nil {
 			return err
 		}
 		r.log.Info("reading mailbox", "mailbox", mb.Name(), "office", metrics.OfficeLabel(mc.Office))
-		r.stages = append(r.stages, task{"email " + mb.Name(), mb.Run})
+		r.add("email "+mb.Name(), mb.Run)
 	}
 	return nil
 }

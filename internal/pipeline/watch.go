@@ -25,16 +25,16 @@ func (r *run) watch() {
 	} {
 		if r.cfg.Runs(w.role) {
 			group := r.cfg.GroupPrefix + w.group
-			r.stages = append(r.stages, task{"lag of " + group, func(ctx context.Context) error {
+			r.add("lag of "+group, func(ctx context.Context) error {
 				r.watchLag(ctx, group, w.topic, w.total)
 				return nil
-			}})
+			})
 		}
 	}
-	r.stages = append(r.stages, task{"sizes", func(ctx context.Context) error {
+	r.add("sizes", func(ctx context.Context) error {
 		r.watchSizes(ctx)
 		return nil
-	}})
+	})
 }
 
 // watchLag keeps the lag gauges of a consumer group on a topic current, every few seconds: per

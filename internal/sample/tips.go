@@ -405,8 +405,35 @@ func (g *Tips) Next() *tip.Tip {
 	}
 	office := g.offices[pickWeighted(rng, g.oweights)]
 	source := []tip.Source{tip.SourceWeb, tip.SourceEmail, tip.SourceLetter, tip.SourcePhone, tip.SourceInPerson}[pickWeighted(rng, []int{55, 10, 8, 17, 10})]
+	vals, extra := g.values(gang, cat, at, office)
+	t := &tip.Tip{Version: tip.SchemaVersion, ID: g.ids.New(at), ReceivedAt: at, Source: source, Text: g.text(source, cat, vals),
+		Reporter: tip.Reporter{Anonymous: rng.IntN(100) < 65}}
+	g.channel(t, office, cat, vals)
+	g.analyze(t)
+	for _, a := range extra {
+		if i := strings.Index(t.Text, a.value); i >= 0 {
+			t.Entities = append(t.Entities, tip.Entity{Kind: a.kind, Value: strings.ToLower(a.value), Start: i, End: i + len(a.value)})
+		}
+	}
+	if !t.Reporter.Anonymous {
+		t.Reporter.HasIdentity = true
+		t.Reporter.Sealed = archive.IdentityKey(t.ID)
+		t.Reporter.SealedFor = []tip.Office{t.Office}
+		if t.Office != tip.City {
+			t.Reporter.SealedFor = append(t.Reporter.SealedFor, tip.City)
+		}
+	}
+	g.handling(t)
+	if rng.IntN(100) < 20 {
+		g.attach(t)
+	}
+	return t
+}
 
-	// The entities this tip names.
+// values are the entities and details a tip of gang (nil: of nobody the desk knows) names, by
+// placeholder, and the accounts among them the extractor does not see, to be added by hand.
+func (g *Tips) values(gang *tipGang, cat tip.Category, at time.Time, office tip.Office) (map[string]string, []tipAccount) {
+	rng := g.rng
 	g.unique++
 	vals := map[string]string{
 		"{amt}":     strconv.Itoa((1 + rng.IntN(60)) * 500),
@@ -415,36 +442,9 @@ func (g *Tips) Next() *tip.Tip {
 		"{when}":    at.Add(-time.Duration(1+rng.IntN(30)) * 24 * time.Hour).In(tip.China).Format("1月2日"),
 		"{surname}": surnames[rng.IntN(len(surnames))],
 	}
-	var extra []tipAccount // accounts the extractor does not see, added by hand
+	var extra []tipAccount
 	if gang != nil {
-		if gang.app != "" && rng.IntN(100) < 85 {
-			vals["{app}"] = gang.app
-		}
-		if rng.IntN(100) < 90 {
-			vals["{phone}"] = gang.phones[skewed(rng, len(gang.phones))]
-		}
-		if rng.IntN(100) < 25 { // a second number of the gang
-			vals["{phone3}"] = gang.phones[rng.IntN(len(gang.phones))]
-		}
-		if rng.IntN(100) < 80 {
-			a := gang.accounts[skewed(rng, len(gang.accounts))]
-			vals["{acct}"] = a.text
-			if a.kind != "" {
-				extra = append(extra, a)
-			}
-		}
-		if gang.app == "" && rng.IntN(100) < 60 {
-			a := gang.accounts[rng.IntN(len(gang.accounts))]
-			if a.text != vals["{acct}"] {
-				vals["{acct2}"] = a.text
-				if a.kind != "" {
-					extra = append(extra, a)
-				}
-			}
-		}
-		if len(gang.cards) > 0 && rng.IntN(10) < 3 {
-			vals["{card}"] = gang.cards[skewed(rng, len(gang.cards))]
-		}
+		extra = g.gangValues(gang, vals)
 	} else {
 		vals["{phone}"] = g.phone()
 		if cat == tip.PredatoryLoan || cat == tip.DebtHarassment {
@@ -458,9 +458,47 @@ func (g *Tips) Next() *tip.Tip {
 	if rng.IntN(100) < 85 {
 		vals["{place}"] = places[rng.IntN(len(places))]
 	}
+	return vals, extra
+}
 
-	// The text: an opening, the crime's sentences with the gang's entities, common sentences
-	// up to its length, a closing.
+// gangValues puts into vals what a tip names of its gang: its app, numbers, accounts and card.
+func (g *Tips) gangValues(gang *tipGang, vals map[string]string) (extra []tipAccount) {
+	rng := g.rng
+	if gang.app != "" && rng.IntN(100) < 85 {
+		vals["{app}"] = gang.app
+	}
+	if rng.IntN(100) < 90 {
+		vals["{phone}"] = gang.phones[skewed(rng, len(gang.phones))]
+	}
+	if rng.IntN(100) < 25 { // a second number of the gang
+		vals["{phone3}"] = gang.phones[rng.IntN(len(gang.phones))]
+	}
+	if rng.IntN(100) < 80 {
+		a := gang.accounts[skewed(rng, len(gang.accounts))]
+		vals["{acct}"] = a.text
+		if a.kind != "" {
+			extra = append(extra, a)
+		}
+	}
+	if gang.app == "" && rng.IntN(100) < 60 {
+		a := gang.accounts[rng.IntN(len(gang.accounts))]
+		if a.text != vals["{acct}"] {
+			vals["{acct2}"] = a.text
+			if a.kind != "" {
+				extra = append(extra, a)
+			}
+		}
+	}
+	if len(gang.cards) > 0 && rng.IntN(10) < 3 {
+		vals["{card}"] = gang.cards[skewed(rng, len(gang.cards))]
+	}
+	return extra
+}
+
+// text writes a tip: an opening, the crime's sentences with the gang's entities, common
+// sentences up to its length, a closing.
+func (g *Tips) text(source tip.Source, cat tip.Category, vals map[string]string) string {
+	rng := g.rng
 	target := clamp(int(math.Exp(5.6+0.4*rng.NormFloat64())), 150, 600)
 	var text strings.Builder
 	runes := 0
@@ -520,30 +558,7 @@ func (g *Tips) Next() *tip.Tip {
 		}
 	}
 	add(closingSentences[rng.IntN(len(closingSentences))])
-
-	t := &tip.Tip{Version: tip.SchemaVersion, ID: g.ids.New(at), ReceivedAt: at, Source: source, Text: text.String(),
-		Reporter: tip.Reporter{Anonymous: rng.IntN(100) < 65}}
-	g.channel(t, office, cat, vals)
-	g.analyze(t)
-	for _, a := range extra {
-		if i := strings.Index(t.Text, a.value); i >= 0 {
-			t.Entities = append(t.Entities, tip.Entity{Kind: a.kind, Value: strings.ToLower(a.value), Start: i, End: i + len(a.value)})
-		}
-	}
-	if !t.Reporter.Anonymous {
-		t.Reporter.HasIdentity = true
-		t.Reporter.Sealed = archive.IdentityKey(t.ID)
-		t.Reporter.SealedFor = []tip.Office{t.Office}
-		if t.Office != tip.City {
-			t.Reporter.SealedFor = append(t.Reporter.SealedFor, tip.City)
-		}
-	}
-	g.handling(t)
-	if rng.IntN(100) < 20 {
-		g.attach(t)
-	}
-
-	return t
+	return text.String()
 }
 
 // skewed picks one of n values, the first ones most often.

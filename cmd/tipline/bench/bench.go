@@ -159,6 +159,12 @@ func Run(ctx context.Context, b Config, out io.Writer) error {
 	case b.Search:
 		return benchSearch(ctx, b, dir, out)
 	}
+	return benchSubmit(ctx, b, dir, tr, out)
+}
+
+// benchSubmit measures the web form's tips end to end: throughput in phase 1, latency at a
+// fixed offered rate in phase 2.
+func benchSubmit(ctx context.Context, b Config, dir string, tr *tracker, out io.Writer) error {
 	p, stop, err := startBenchPipeline(ctx, b.pipelineConfig(dir), tr)
 	if err != nil {
 		return err

@@ -53,94 +53,128 @@ func benchOCR(ctx context.Context, b Config, dir string, tr *tracker, out io.Wri
 	}
 	// The commands run by hand on each page: the (chi_sim+eng), and the first language
 	// alone, which is what tipline runs first.
-	byHand := []ocr.Tesseract{tess}
+	r := &ocrReport{tess: tess, byHand: []ocr.Tesseract{tess}, kinds: map[bool]*ocrKind{}, pages: len(pages)}
 	if first, _, several := strings.Cut(tess.Langs, "+"); several {
-		byHand = append(byHand, ocr.Tesseract{Langs: first})
+		r.byHand = append(r.byHand, ocr.Tesseract{Langs: first})
 	}
-	// By kind of scan (clean, degraded): a measure per command by hand, and tipline's last.
-	type stats struct {
-		pages int
-		m     []*measure
-	}
-	kinds := map[bool]*stats{}
 	for _, d := range []bool{false, true} {
-		kinds[d] = &stats{}
-		for range len(byHand) + 1 {
-			kinds[d].m = append(kinds[d].m, &measure{})
+		r.kinds[d] = &ocrKind{}
+		for range len(r.byHand) + 1 {
+			r.kinds[d].m = append(r.kinds[d].m, &measure{})
 		}
 	}
-	rawPPM := make([][]float64, len(byHand))
-	parRatios := make([][]float64, len(byHand))
-	var tipPPM []float64
+	r.rawPPM = make([][]float64, len(r.byHand))
+	r.parRatios = make([][]float64, len(r.byHand))
 	for run := range max(b.Runs, 1) {
 		for _, p := range pages {
-			st := kinds[p.degraded]
-			if run == 0 {
-				st.pages++
-			}
-			for i, t := range byHand {
-				t0 := time.Now()
-				tsv, err := t.Command(ctx, p.path).Output()
-				if err != nil {
-					return fmt.Errorf("tesseract %s: %w", p.path, err)
-				}
-				st.m[i].add(time.Since(t0).Seconds())
-				if run == 0 {
-					read, err := ocr.ParseTSV(tsv)
-					if err != nil {
-						return err
-					}
-					st.m[i].cer = append(st.m[i].cer, ocr.CER(p.text, pageText(read)))
-				}
-			}
-			t0 := time.Now()
-			read, err := reader.Read(ctx, p.path)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", p.path, err)
-			}
-			tm := st.m[len(byHand)]
-			tm.add(time.Since(t0).Seconds())
-			if run == 0 {
-				var texts []string
-				for _, pg := range read {
-					texts = append(texts, pg.Text)
-				}
-				tm.cer = append(tm.cer, ocr.CER(p.text, strings.Join(texts, "\n")))
+			if err := r.onePage(ctx, reader, p, run == 0); err != nil {
+				return err
 			}
 		}
-		for _, st := range kinds {
+		for _, st := range r.kinds {
 			for _, m := range st.m {
 				m.endRun()
 			}
 		}
-		var rawWalls []time.Duration
-		for _, t := range byHand {
-			wall, err := handRunParallel(ctx, t, pages, b.OCRWorkers)
+		if err := r.sideBySide(ctx, b, filepath.Join(dir, fmt.Sprintf("run%d", run)), tr, pages); err != nil {
+			return err
+		}
+	}
+	return r.print(out, b)
+}
+
+// ocrReport is what benchOCR measured.
+type ocrReport struct {
+	tess      ocr.Tesseract
+	byHand    []ocr.Tesseract   // the commands run by hand
+	kinds     map[bool]*ocrKind // by kind of scan: degraded or clean
+	pages     int               // in a run
+	rawPPM    [][]float64       // pages/min of each command by hand, by run
+	parRatios [][]float64       // tipline's time over each command's, by run
+	tipPPM    []float64         // tipline's pages/min, by run
+}
+
+// ocrKind is the measures of one kind of scan (clean, degraded): one per command by hand, and
+// tipline's last.
+type ocrKind struct {
+	pages int
+	m     []*measure
+}
+
+// onePage reads one page with each command by hand and with tipline's reader, one at a time;
+// the first run also measures the error rates.
+func (r *ocrReport) onePage(ctx context.Context, reader *ocr.Reader, p benchPage, first bool) error {
+	st := r.kinds[p.degraded]
+	if first {
+		st.pages++
+	}
+	for i, t := range r.byHand {
+		t0 := time.Now()
+		tsv, err := t.Command(ctx, p.path).Output()
+		if err != nil {
+			return fmt.Errorf("tesseract %s: %w", p.path, err)
+		}
+		st.m[i].add(time.Since(t0).Seconds())
+		if first {
+			read, err := ocr.ParseTSV(tsv)
 			if err != nil {
 				return err
 			}
-			rawWalls = append(rawWalls, wall)
+			st.m[i].cer = append(st.m[i].cer, ocr.CER(p.text, pageText(read)))
 		}
-		tipWall, err := pipelineOCR(ctx, b, filepath.Join(dir, fmt.Sprintf("run%d", run)), tr, pages)
+	}
+	t0 := time.Now()
+	read, err := reader.Read(ctx, p.path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", p.path, err)
+	}
+	tm := st.m[len(r.byHand)]
+	tm.add(time.Since(t0).Seconds())
+	if first {
+		var texts []string
+		for _, pg := range read {
+			texts = append(texts, pg.Text)
+		}
+		tm.cer = append(tm.cer, ocr.CER(p.text, strings.Join(texts, "\n")))
+	}
+	return nil
+}
+
+// sideBySide reads every page with the workers side by side: each command by hand, then the
+// whole pipeline in dir.
+func (r *ocrReport) sideBySide(ctx context.Context, b Config, dir string, tr *tracker, pages []benchPage) error {
+	var rawWalls []time.Duration
+	for _, t := range r.byHand {
+		wall, err := handRunParallel(ctx, t, pages, b.OCRWorkers)
 		if err != nil {
 			return err
 		}
-		tipPPM = append(tipPPM, float64(len(pages))/tipWall.Minutes())
-		for i, wall := range rawWalls {
-			rawPPM[i] = append(rawPPM[i], float64(len(pages))/wall.Minutes())
-			parRatios[i] = append(parRatios[i], tipWall.Seconds()/wall.Seconds())
-		}
+		rawWalls = append(rawWalls, wall)
 	}
+	tipWall, err := pipelineOCR(ctx, b, dir, tr, pages)
+	if err != nil {
+		return err
+	}
+	r.tipPPM = append(r.tipPPM, float64(len(pages))/tipWall.Minutes())
+	for i, wall := range rawWalls {
+		r.rawPPM[i] = append(r.rawPPM[i], float64(len(pages))/wall.Minutes())
+		r.parRatios[i] = append(r.parRatios[i], tipWall.Seconds()/wall.Seconds())
+	}
+	return nil
+}
 
+// print writes the report.
+func (r *ocrReport) print(out io.Writer, b Config) error {
 	broker := "embedded broker"
 	if len(b.Kafka) > 0 {
 		broker = "Apache Kafka at " + strings.Join(b.Kafka, ",")
 	}
+	byHand := r.byHand
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "tipline bench --ocr: %d A4 pages at 300 dpi, %d runs, %s\t\n", len(pages), max(b.Runs, 1), broker)
-	fmt.Fprintf(w, "  by hand: OMP_THREAD_LIMIT=1 tesseract %s (and with -l %s)\t\n", strings.Join(tess.Args("PAGE"), " "), byHand[len(byHand)-1].Langs)
+	fmt.Fprintf(w, "tipline bench --ocr: %d A4 pages at 300 dpi, %d runs, %s\t\n", r.pages, max(b.Runs, 1), broker)
+	fmt.Fprintf(w, "  by hand: OMP_THREAD_LIMIT=1 tesseract %s (and with -l %s)\t\n", strings.Join(r.tess.Args("PAGE"), " "), byHand[len(byHand)-1].Langs)
 	for _, degraded := range []bool{false, true} {
-		st := kinds[degraded]
+		st := r.kinds[degraded]
 		if st.pages == 0 {
 			continue
 		}
@@ -153,8 +187,8 @@ func benchOCR(ctx context.Context, b Config, dir string, tr *tracker, out io.Wri
 		for i, t := range byHand {
 			m := st.m[i]
 			ratios := make([]float64, len(m.runs))
-			for r := range m.runs {
-				ratios[r] = tm.runs[r] / m.runs[r]
+			for k := range m.runs {
+				ratios[k] = tm.runs[k] / m.runs[k]
 			}
 			fmt.Fprintf(w, "  by hand -l %s: CER mean (max), median s/page\t%.2f%% (%.2f%%), %.2f s\n", t.Langs, 100*mean(m.cer), 100*maxFloat(m.cer), median(m.secs))
 			fmt.Fprintf(w, "    tipline's time over it, per run (median)\t%s (%s)\n", percents(ratios), percent(median(ratios)))
@@ -162,10 +196,10 @@ func benchOCR(ctx context.Context, b Config, dir string, tr *tracker, out io.Wri
 		fmt.Fprintf(w, "  tipline: CER mean (max), median s/page\t%.2f%% (%.2f%%), %.2f s\n", 100*mean(tm.cer), 100*maxFloat(tm.cer), median(tm.secs))
 	}
 	fmt.Fprintf(w, "%d workers side by side, all %d pages: tipline pipeline (upload → searchable), median\t%.1f pages/min\t(runs: %s)\n",
-		b.OCRWorkers, len(pages), median(tipPPM), joinFloats(tipPPM, "%.1f"))
+		b.OCRWorkers, r.pages, median(r.tipPPM), joinFloats(r.tipPPM, "%.1f"))
 	for i, t := range byHand {
-		fmt.Fprintf(w, "  by hand -l %s, median\t%.1f pages/min\t(runs: %s)\n", t.Langs, median(rawPPM[i]), joinFloats(rawPPM[i], "%.1f"))
-		fmt.Fprintf(w, "    tipline's time over it, per run (median)\t%s (%s)\n", percents(parRatios[i]), percent(median(parRatios[i])))
+		fmt.Fprintf(w, "  by hand -l %s, median\t%.1f pages/min\t(runs: %s)\n", t.Langs, median(r.rawPPM[i]), joinFloats(r.rawPPM[i], "%.1f"))
+		fmt.Fprintf(w, "    tipline's time over it, per run (median)\t%s (%s)\n", percents(r.parRatios[i]), percent(median(r.parRatios[i])))
 	}
 	return w.Flush()
 }
