@@ -45,21 +45,15 @@ func RejectReasons() []string {
 		reasonFileType, reasonForgery, reasonRate, reasonBudget, reasonAborted, reasonNotFound}
 }
 
-// request holds the fields of a submission (DESIGN.md), from JSON or from the report page.
+// request holds the fields of a submission (DESIGN.md), from JSON or from the report page. The
+// structured fields the form asks for are the tip's Details, at the top level of the JSON.
 type request struct {
-	Text         string    `json:"text"`
-	Anonymous    *bool     `json:"anonymous,omitempty"`
-	Reporter     *reporter `json:"reporter,omitempty"`
-	Office       string    `json:"office,omitempty"`
-	CategoryHint string    `json:"category_hint,omitempty"`
-	Place        string    `json:"place,omitempty"`
-	OccurredAt   string    `json:"occurred_at,omitempty"`
-	Suspects     []string  `json:"suspects,omitempty"`
-	URLs         []string  `json:"urls,omitempty"`
-	Apps         []string  `json:"apps,omitempty"`
-	Accounts     []string  `json:"accounts,omitempty"`
-	Phones       []string  `json:"phones,omitempty"`
-	ChatLogs     string    `json:"chat_logs,omitempty"`
+	Text      string    `json:"text"`
+	Anonymous *bool     `json:"anonymous,omitempty"`
+	Reporter  *reporter `json:"reporter,omitempty"`
+	Office    string    `json:"office,omitempty"`
+	tip.Details
+	ChatLogs string `json:"chat_logs,omitempty"`
 	// Channel is set only by an officer typing in a tip taken by phone or in person.
 	Channel string `json:"channel,omitempty"`
 }
@@ -304,8 +298,7 @@ func (s *Server) takeFrom(ctx context.Context, req *request, up *upload, source 
 	}
 	sub := ingest.Submission{
 		Source: source, SourceRef: ref, Office: office, Text: text,
-		Details: tip.Details{CategoryHint: req.CategoryHint, Place: req.Place, OccurredAt: req.OccurredAt,
-			Suspects: req.Suspects, URLs: req.URLs, Apps: req.Apps, Accounts: req.Accounts, Phones: req.Phones},
+		Details:  req.Details,
 		Reporter: tip.Reporter{Anonymous: anonymous, HasIdentity: !req.Reporter.empty()},
 		Batch:    up.batch, Stored: up.files, Records: map[string][]byte{},
 	}

@@ -169,9 +169,9 @@ func formRequest(v map[string]string) *request {
 		office = ""
 	}
 	req := &request{
-		Text: v["text"], Anonymous: &anonymous, Office: office, CategoryHint: v["category_hint"],
-		Place: strings.TrimSpace(v["place"]), OccurredAt: strings.TrimSpace(v["occurred_at"]), ChatLogs: v["chat_logs"],
-		Suspects: lines(v["suspects"]), URLs: lines(v["urls"]), Apps: lines(v["apps"]), Accounts: lines(v["accounts"]), Phones: lines(v["phones"]),
+		Text: v["text"], Anonymous: &anonymous, Office: office, ChatLogs: v["chat_logs"],
+		Details: tip.Details{CategoryHint: v["category_hint"], Place: strings.TrimSpace(v["place"]), OccurredAt: strings.TrimSpace(v["occurred_at"]),
+			Suspects: lines(v["suspects"]), URLs: lines(v["urls"]), Apps: lines(v["apps"]), Accounts: lines(v["accounts"]), Phones: lines(v["phones"])},
 	}
 	if strings.TrimSpace(v["name"]+v["phone"]+v["id_number"]+v["contact"]) != "" {
 		req.Reporter = &reporter{Name: v["name"], Phone: v["phone"], IDNumber: v["id_number"], Contact: v["contact"]}
