@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/ingest/ocr"
-	"github.com/tipline/tipline/internal/pipeline"
 	"github.com/tipline/tipline/internal/sample"
 )
 
@@ -357,62 +355,4 @@ func uploadLetter(ctx context.Context, client *http.Client, base, path string, s
 		return "", fmt.Errorf("upload %s: not queued for OCR: %s", filepath.Base(path), l.Reason)
 	}
 	return body.Letters[0].ID, nil
-}
-
-// startBenchPipeline runs the pipeline in this process until stop is called; tr sees every tip
-// once it is searchable.
-func startBenchPipeline(ctx context.Context, cfg pipeline.Config, tr *tracker) (pipeline.URLs, func() error, error) {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	started := make(chan pipeline.URLs, 1)
-	p, err := pipeline.New(cfg, log, pipeline.Hooks{Started: func(u pipeline.URLs) { started <- u }, OnIndexed: tr.observe})
-	if err != nil {
-		return pipeline.URLs{}, nil, err
-	}
-	pipeCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(pipeCtx) }()
-	select {
-	case u := <-started:
-		var once sync.Once
-		var err error
-		return u, func() error {
-			once.Do(func() {
-				cancel()
-				err = <-done
-			})
-			return err
-		}, nil
-	case err := <-done:
-		cancel()
-		return pipeline.URLs{}, nil, err
-	}
-}
-
-func sumFloats(xs []float64) float64 {
-	var s float64
-	for _, x := range xs {
-		s += x
-	}
-	return s
-}
-
-func mean(xs []float64) float64 { return sumFloats(xs) / float64(max(len(xs), 1)) }
-
-func maxFloat(xs []float64) float64 {
-	var m float64
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
-}
-
-// percent shows a ratio as an overhead: 1.04 → "+4.0%".
-func percent(ratio float64) string { return fmt.Sprintf("%+.1f%%", 100*(ratio-1)) }
-
-func percents(ratios []float64) string {
-	parts := make([]string, len(ratios))
-	for i, r := range ratios {
-		parts[i] = percent(r)
-	}
-	return strings.Join(parts, ", ")
 }

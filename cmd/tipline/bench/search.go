@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -332,45 +331,6 @@ func processRSS() (rss, peak int64) {
 		}
 	}
 	return rss, peak
-}
-
-func meanDuration(ds []time.Duration) string {
-	if len(ds) == 0 {
-		return "-"
-	}
-	var sum time.Duration
-	for _, d := range ds {
-		sum += d
-	}
-	return (sum / time.Duration(len(ds))).Round(100 * time.Microsecond).String()
-}
-
-func medianUint(xs []uint64) uint64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func share(part, whole int) int {
-	if whole == 0 {
-		return 0
-	}
-	return int(math.Round(100 * float64(part) / float64(whole)))
-}
-
-func formatBytes(b float64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", b/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", b/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", b/(1<<10))
-	}
-	return fmt.Sprintf("%.0f B", b)
 }
 
 // buildSearchIndex generates n tips and puts them into idx in batches, the generator running
