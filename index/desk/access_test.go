@@ -60,7 +60,7 @@ func TestAccessControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer auditLog.Close()
-	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, nil)
 	srv := httptest.NewServer(gate.Wrap(deskMux(t, Config{}, x, gate, Deps{Audit: auditLog})))
 	defer srv.Close()
 

@@ -40,7 +40,7 @@ func TestAnalystBadInput(t *testing.T) {
 	users, _ := account.Open(filepath.Join(dir, "users.json"))
 	analyst, _ := users.Add(account.User{Name: "liunan.analyst", Role: account.RoleAnalyst, Office: "liunan"}, "")
 	supervisor, _ := users.Add(account.User{Name: "liunan.supervisor", Role: account.RoleSupervisor, Office: "liunan"}, "")
-	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, nil)
 	deps := withArchive(&memRecords{m: map[string][]byte{}}, blobs, nil)
 	srv := httptest.NewServer(gate.Wrap(deskMux(t, Config{}, x, gate, deps)))
 	defer srv.Close()

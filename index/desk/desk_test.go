@@ -64,7 +64,7 @@ func TestDesk(t *testing.T) {
 	deps := withArchive(records, memFiles{}, &feedback)
 	deps.Audit = auditLog
 	corrected := deps.Corrected.(*prometheus.CounterVec)
-	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, nil)
 	srv := httptest.NewServer(gate.Wrap(deskMux(t, Config{}, x, gate, deps)))
 	defer srv.Close()
 	post := func(user, path string, body any) (int, string) {

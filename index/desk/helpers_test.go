@@ -114,5 +114,5 @@ func openGate(t testing.TB) *account.Gate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	return account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, nil)
 }

@@ -53,7 +53,7 @@ func TestNoStoreWrapsTheListener(t *testing.T) {
 	if _, err := users.Add(account.User{Name: "liunan.analyst", Role: account.RoleAnalyst, Office: "liunan"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, nil)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/letters", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusCreated) })
 	srv := httptest.NewServer(NoStore(gate.Wrap(mux)))

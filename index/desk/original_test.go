@@ -84,8 +84,7 @@ func newOriginalFixture(t *testing.T) *originalFixture {
 	t.Cleanup(func() { auditLog.Close() })
 	deps := withArchive(&memRecords{m: map[string][]byte{}}, files, nil)
 	deps.Audit = auditLog
-	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
-	gate.Public = PublicPath
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, PublicPath)
 	f.srv = httptest.NewServer(NoStore(gate.Wrap(deskMux(t, Config{AuditPath: f.auditPath}, x, gate, deps))))
 	t.Cleanup(f.srv.Close)
 	return f

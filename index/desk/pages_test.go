@@ -97,8 +97,7 @@ func newDeskFixture(t *testing.T, trusted ...netip.Prefix) *deskFixture {
 	f.x, f.feedback = x, &bytes.Buffer{}
 	deps := withArchive(records, memFiles{}, f.feedback)
 	deps.Audit = auditLog
-	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), trusted)
-	gate.Public = PublicPath
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), trusted, PublicPath)
 	f.srv = httptest.NewServer(gate.Wrap(deskMux(t, Config{AuditPath: f.auditPath}, x, gate, deps)))
 	t.Cleanup(f.srv.Close)
 	return f

@@ -50,7 +50,7 @@ func TestRebuildStatusShowsCountsOnlyToCityAdmins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, nil)
 	srv := httptest.NewServer(gate.Wrap(deskMux(t, Config{}, x, gate, Deps{Archived: shortArchive{}})))
 	defer srv.Close()
 	call := func(user, method, path string) (int, string) {

@@ -91,8 +91,7 @@ func newScopeFixture(t *testing.T) *scopeFixture {
 	t.Cleanup(func() { auditLog.Close() })
 	deps := withArchive(&memRecords{m: map[string][]byte{}}, memFiles{}, nil)
 	deps.Audit = auditLog
-	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil)
-	gate.Public = PublicPath
+	gate := account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, PublicPath)
 	f.srv = httptest.NewServer(gate.Wrap(deskMux(t, Config{AuditPath: auditPath}, x, gate, deps)))
 	t.Cleanup(f.srv.Close)
 	return f

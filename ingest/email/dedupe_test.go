@@ -58,7 +58,7 @@ func newImporter(t *testing.T) *importer {
 	}
 	mux := http.NewServeMux()
 	NewAPI(in, slog.New(slog.NewTextHandler(io.Discard, nil))).Register(mux)
-	im.srv = httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil).Wrap(mux))
+	im.srv = httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, nil).Wrap(mux))
 	t.Cleanup(im.srv.Close)
 	return im
 }

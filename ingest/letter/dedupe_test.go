@@ -83,7 +83,7 @@ func newMailRoom(t *testing.T) *mailRoom {
 	}
 	mux := http.NewServeMux()
 	NewAPI(in, log).Register(mux)
-	m.srv = httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil).Wrap(mux))
+	m.srv = httptest.NewServer(account.NewGate(users, account.NewSessions(time.Hour, time.Hour), nil, nil).Wrap(mux))
 	t.Cleanup(m.srv.Close)
 	return m
 }

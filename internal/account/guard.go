@@ -23,21 +23,24 @@ type Gate struct {
 	users    *Store
 	sessions *Sessions
 	trusted  []netip.Prefix
-	// Public reports the paths served without signing in: the sign-in page and its styles.
-	Public func(path string) bool
-	// LoginPath is where a browser without a session is sent.
-	LoginPath string
+	public   func(path string) bool // the paths served without signing in
 
 	failures *throttle.PerKey
 	// hashing bounds the password hashes computed at once: each takes 64 MiB.
 	hashing chan struct{}
 }
 
+// loginPath is where a browser without a session is sent.
+const loginPath = "/login"
+
 // NewGate returns the gate to the analysts' side. trusted are the reverse proxies whose
-// X-Forwarded-For and X-Forwarded-Proto are believed.
-func NewGate(users *Store, sessions *Sessions, trusted []netip.Prefix) *Gate {
-	return &Gate{users: users, sessions: sessions, trusted: trusted, LoginPath: "/login",
-		Public:   func(string) bool { return false },
+// X-Forwarded-For and X-Forwarded-Proto are believed; public reports the paths served without
+// signing in, the sign-in page and its styles (nil: none).
+func NewGate(users *Store, sessions *Sessions, trusted []netip.Prefix, public func(path string) bool) *Gate {
+	if public == nil {
+		public = func(string) bool { return false }
+	}
+	return &Gate{users: users, sessions: sessions, trusted: trusted, public: public,
 		failures: throttle.New(1.0/6, 10), hashing: make(chan struct{}, 2)}
 }
 
@@ -98,7 +101,7 @@ func (g *Gate) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
-		if open || g.Public(r.URL.Path) {
+		if open || g.public(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -110,7 +113,7 @@ func (g *Gate) Wrap(next http.Handler) http.Handler {
 // are sent to the sign-in page.
 func (g *Gate) refuse(w http.ResponseWriter, r *http.Request) {
 	if !isAPI(r) && r.Header.Get("Authorization") == "" {
-		http.Redirect(w, r, g.LoginPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, loginPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	if allowed, wait := g.failures.Allow(throttle.ClientAddr(r, g.trusted)); !allowed {

@@ -57,9 +57,7 @@ func (r *run) gate() (*account.Gate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
-	gate := account.NewGate(users, account.NewSessions(30*time.Minute, 12*time.Hour), proxies)
-	gate.Public = desk.PublicPath
-	return gate, nil
+	return account.NewGate(users, account.NewSessions(30*time.Minute, 12*time.Hour), proxies, desk.PublicPath), nil
 }
 
 // desk builds the analysts' desk over the index, with the audit log and, where the process
