@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -337,12 +338,14 @@ func processRSS() (rss, peak int64) {
 // ahead of the index by a batch or two.
 func buildSearchIndex(ctx context.Context, idx *index.Index, n, batch int, out io.Writer) (genStats, error) {
 	ctx, cancel := context.WithCancel(ctx)
+	var generator sync.WaitGroup
+	defer generator.Wait() // after cancel, which runs first
 	defer cancel()
 	cls := classify.New(classify.DefaultRules(), classify.DefaultGazetteer())
 	g := sample.NewTips(n, time.Now(), cls.Analyze)
 	var counted genCounter
 	batches := make(chan []*tip.Tip, 2)
-	go func() {
+	generator.Go(func() {
 		defer close(batches)
 		for done := 0; done < n; {
 			k := min(batch, n-done)
@@ -358,7 +361,7 @@ func buildSearchIndex(ctx context.Context, idx *index.Index, n, batch int, out i
 				return
 			}
 		}
-	}()
+	})
 	start := time.Now()
 	last, lastAt := 0, start
 	done := 0
