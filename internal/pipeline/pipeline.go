@@ -122,6 +122,7 @@ type run struct {
 	stages    []task            // the stages and their helpers, run by start
 
 	ready      atomic.Bool     // the stages run: /readyz answers ready
+	stopping   atomic.Bool     // wait has begun to drain
 	stageCtx   context.Context // the stages run until stopStages, after the listeners drained
 	stopStages context.CancelFunc
 	tasks      errgroup.Group // owns every stage and helper goroutine
@@ -152,10 +153,14 @@ func (r *run) report(name string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if r.stopping.Load() {
+		r.log.Error("failed while stopping", "stage", name, "err", err)
+		return err
+	}
 	select {
 	case r.failed <- err:
 		r.log.Error("a stage failed; stopping", "stage", name, "err", err)
-	default: // stopping already
+	default: // another failed first: its report stops the process
 		r.log.Error("failed while stopping", "stage", name, "err", err)
 	}
 	return err
@@ -169,6 +174,7 @@ func (r *run) wait(ctx context.Context) error {
 		r.log.Info("stopping: no new tips accepted; finishing in-flight work")
 	case cause = <-r.failed:
 	}
+	r.stopping.Store(true)
 	return r.drain(cause)
 }
 

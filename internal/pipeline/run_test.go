@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +85,29 @@ func TestTakenPortFailsTheStart(t *testing.T) {
 	err = p.Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "listen public") {
 		t.Fatalf("Run: %v, want listen public", err)
+	}
+}
+
+// A stage that fails stops the process: Run drains and returns the stage's error (the letters
+// folder here is a file, which the watcher cannot make its done/ and failed/ folders in).
+func TestAFailingStageStopsTheProcess(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.LettersDir = filepath.Join(t.TempDir(), "not-a-folder")
+	if err := os.WriteFile(cfg.LettersDir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(cfg, quietLog(), Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "letter: watch") {
+			t.Errorf("Run: %v, want the watcher's error", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("a failed stage did not stop the process within 60s")
 	}
 }
